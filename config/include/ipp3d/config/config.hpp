@@ -1,0 +1,145 @@
+// The ipp3d-server configuration: one TOML schema, one loader.
+// The schema is documented in docs/configuration.md; an annotated example is
+// docs/examples/ipp3d-server.toml. Lengths in the file are millimetres and
+// temperatures °C; the attribute model's units are derived from them.
+#pragma once
+
+#include "ipp3d/attributes/capabilities.hpp"
+#include "ipp3d/attributes/material.hpp"
+#include "ipp3d/result.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ipp3d::config {
+
+// One axis of the build volume, in millimetres (minimum may be negative).
+struct AxisRange {
+  double min = 0.0;
+  double max = 0.0;
+  bool operator==(const AxisRange&) const = default;
+};
+
+// Build volume per axis, in millimetres.
+struct Volume {
+  AxisRange x, y, z;
+  bool operator==(const Volume&) const = default;
+};
+
+// Position after homing (G28), in millimetres.
+struct Position {
+  double x = 0.0, y = 0.0, z = 0.0;
+  bool operator==(const Position&) const = default;
+};
+
+// A heater's allowed target range in °C; 0 (off) is always allowed.
+struct HeaterLimits {
+  int min_temp = 0;
+  int max_temp = 0;
+  bool operator==(const HeaterLimits&) const = default;
+};
+
+// A Klipper macro a job may call, and which of its parameters carry
+// temperatures (so the G-code gate can check them).
+struct Macro {
+  std::string name;                              // upper case, e.g. "PRINT_START"
+  std::vector<std::string> hotend_temperature_params;  // e.g. {"EXTRUDER"}
+  std::vector<std::string> bed_temperature_params;     // e.g. {"BED"}
+  std::vector<std::string> chamber_temperature_params;
+  bool heats_to_material = false;  // heats the hotend to the material's temperature by itself
+  bool operator==(const Macro&) const = default;
+};
+
+// A material of the printer's database, in configuration units.
+struct MaterialConfig {
+  std::string key;                   // material-key (keyword)
+  std::string name;                  // material-name
+  std::string type;                  // material-type (keyword, e.g. "pla")
+  std::optional<std::string> color;  // material-color keyword
+  std::optional<double> diameter_mm;            // default: printer filament_diameter
+  std::optional<double> diameter_tolerance_mm;
+  int hotend_min_temp = 0;           // material-temperature range, °C
+  int hotend_max_temp = 0;
+  std::optional<int> bed_min_temp;   // bed range recommended for the material, °C
+  std::optional<int> bed_max_temp;
+  std::optional<int> fill_density;   // percent
+  std::optional<double> shell_thickness_mm;
+  std::optional<bool> retraction;
+  bool operator==(const MaterialConfig&) const = default;
+};
+
+// One [[printer]] table.
+struct PrinterConfig {
+  std::string name;                   // queue name: letters, digits, '-' and '_'
+  std::string backend = "virtual";   // "virtual" (later: "moonraker")
+  std::string make_and_model = "ipp3d Virtual FDM Printer";
+  std::string location;
+  std::string info;
+  Volume volume;                      // mm
+  Position home;                      // mm
+  std::string platform_shape = "rectangle";
+  HeaterLimits hotend;                // °C
+  std::optional<HeaterLimits> bed;    // absent: no heated bed
+  std::optional<HeaterLimits> chamber;  // absent: no heated chamber
+  double nozzle_diameter_mm = 0.4;
+  double filament_diameter_mm = 1.75;
+  bool auto_start_next = false;       // start the next job without a plate-clear confirmation
+  std::vector<Macro> macros;          // allowed Klipper macros
+  std::vector<MaterialConfig> materials;  // the material database
+  std::optional<std::string> loaded_material;  // key loaded at first start
+  // Virtual backend: simulated seconds per layer (0 = as fast as possible).
+  double virtual_seconds_per_layer = 0.5;
+  bool operator==(const PrinterConfig&) const = default;
+};
+
+// The [server] table.
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8631";   // HOST:PORT
+  std::optional<std::string> state_dir;    // default: $IPP3D_STATE_DIR or ~/.local/state/ipp3d
+  std::string log_level = "info";          // debug, info, warn, error
+  std::optional<std::string> log_file;     // default: stderr
+  bool operator==(const ServerConfig&) const = default;
+};
+
+// The whole file.
+struct Config {
+  ServerConfig server;
+  std::vector<PrinterConfig> printers;
+  bool operator==(const Config&) const = default;
+};
+
+// Every problem found in a configuration; each Error has `attribute` = the
+// key path (e.g. "printer[0].volume.x.max"), `line` = the line in the file,
+// and `message` = "FILE:LINE: KEY: REASON".
+using ConfigErrors = std::vector<Error>;
+
+// Parses and validates TOML text. `source_name` names the file in messages.
+// Rejects unknown keys, wrong types, missing required keys, out-of-range
+// values (e.g. max below min, temperature above 1000 °C), duplicate printer
+// names and material keys, and a loaded_material that is not in the database.
+// Reports every error found, not just the first.
+Result<Config, ConfigErrors> parse_config(std::string_view toml_text, const std::string& source_name);
+
+// Reads `path` and parses it; an unreadable file is one error naming it.
+Result<Config, ConfigErrors> load_config(const std::filesystem::path& path);
+
+// The configuration used when no file is given: one virtual printer
+// ("virtual-fdm", 220 x 220 x 250 mm, PLA and PETG, PLA loaded).
+Config default_config();
+
+// Derives the attribute model for one printer (units converted to PWG
+// 5100.21's: nm, 1/100 mm; materials-col-ready from `loaded`, which is a
+// material key or nullopt for nothing loaded).
+attributes::PrinterCapabilities capabilities_for(const PrinterConfig& printer,
+                                                 const std::optional<std::string>& loaded);
+
+// Converts one configured material to a materials-col value.
+attributes::Material material_for(const PrinterConfig& printer, const MaterialConfig& material);
+
+// Joins errors into one multi-line message (for printing to stderr).
+std::string format_errors(const ConfigErrors& errors);
+
+}  // namespace ipp3d::config
