@@ -1,1 +1,21 @@
-int main() { return 0; }
+// ipp3d: the companion client of ipp3d-server.
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  CLI::App app{"ipp3d: sign, submit and monitor 3D print jobs for ipp3d-server."};
+  app.set_version_flag("--version", "ipp3d 0.1.0");
+  app.require_subcommand(0);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "ipp3d: " << e.what() << "\n";
+    return 2;
+  }
+  std::cout << app.help();
+  return 0;
+}

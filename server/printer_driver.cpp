@@ -1,0 +1,86 @@
+#include "printer_driver.hpp"
+
+#include "ipp3d/attributes/ipp_codec.hpp"
+
+#include <cstdio>
+#include <exception>
+
+namespace ipp3d::server {
+namespace {
+
+// Raster callbacks PAPPL insists on; ipp3d printers never receive raster
+// data (raster formats are refused before they reach a job), so they fail.
+bool no_raster_job(pappl_job_t*, pappl_pr_options_t*, pappl_device_t*) { return false; }
+bool no_raster_page(pappl_job_t*, pappl_pr_options_t*, pappl_device_t*, unsigned) { return false; }
+bool no_raster_line(pappl_job_t*, pappl_pr_options_t*, pappl_device_t*, unsigned, const unsigned char*) {
+  return false;
+}
+
+// Print callback of this build: ipp3d has no print backend wired in yet, so
+// a job ends aborted with a message that says so.
+bool print_file_unavailable(pappl_job_t* job, pappl_pr_options_t*, pappl_device_t*) {
+  papplJobSetMessage(job, "This ipp3d-server build has no print backend yet; nothing was printed.");
+  return false;
+}
+
+// The fixed sheet-printer fields PAPPL's driver validation requires.
+void fill_sheet_fields(pappl_pr_driver_data_t* d) {
+  d->rendjob_cb = no_raster_job;
+  d->rendpage_cb = no_raster_page;
+  d->rstartjob_cb = no_raster_job;
+  d->rstartpage_cb = no_raster_page;
+  d->rwriteline_cb = no_raster_line;
+  d->raster_types = PAPPL_PWG_RASTER_TYPE_BLACK_8;
+  d->num_resolution = 1;
+  d->x_resolution[0] = d->y_resolution[0] = 300;
+  d->x_default = d->y_default = 300;
+  d->ppm = 1;
+  d->color_supported = PAPPL_COLOR_MODE_MONOCHROME;
+  d->color_default = PAPPL_COLOR_MODE_MONOCHROME;
+  d->num_media = 1;
+  d->media[0] = "iso_a4_210x297mm";
+  d->num_source = 1;
+  d->source[0] = "main";
+  d->num_type = 1;
+  d->type[0] = "stationery";
+  pappl_media_col_t media{};
+  media.size_width = 21000;
+  media.size_length = 29700;
+  std::snprintf(media.size_name, sizeof(media.size_name), "%s", "iso_a4_210x297mm");
+  std::snprintf(media.source, sizeof(media.source), "%s", "main");
+  std::snprintf(media.type, sizeof(media.type), "%s", "stationery");
+  d->media_default = media;
+  d->media_ready[0] = media;
+}
+
+}  // namespace
+
+const std::set<std::string>& pappl_generated_attributes() {
+  static const std::set<std::string> names = {
+      "color-supported",          "document-format-default",          "document-format-supported",
+      "ipp-features-supported",   "job-creation-attributes-supported", "multiple-document-jobs-supported",
+      "print-quality-default",    "print-quality-supported"};
+  return names;
+}
+
+bool fill_driver_data(const PrinterSetup& setup, pappl_pr_driver_data_t* d, ipp_t** driver_attrs) {
+  try {
+    fill_sheet_fields(d);
+    d->printfile_cb = print_file_unavailable;
+    d->format = "text/x-gcode";
+    std::snprintf(d->make_and_model, sizeof(d->make_and_model), "%s", setup.config.make_and_model.c_str());
+    d->quality_default = static_cast<ipp_quality_t>(setup.capabilities.print_quality_default);
+    d->num_features = 1;
+    d->features[0] = "ipp-3d";
+
+    IppPtr attrs = make_ipp();
+    attributes::encode_capabilities(setup.capabilities, attrs.get(),
+                                    attributes::CapabilityEncoding{pappl_generated_attributes()});
+    *driver_attrs = attrs.release();  // PAPPL takes ownership
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace ipp3d::server
