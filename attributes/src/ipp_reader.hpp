@@ -5,6 +5,7 @@
 
 #include "ipp3d/attributes/material.hpp"
 #include "ipp3d/attributes/types.hpp"
+#include "ipp3d/ipp_handles.hpp"
 #include "ipp3d/result.hpp"
 
 #include <cups/ipp.h>
@@ -61,15 +62,16 @@ Status expect_one_of(const std::string& value, const std::vector<std::string>& a
 // Single-valued readers (count 1, the right tag, the value within bounds).
 Result<int> read_integer(ipp_attribute_t* attr, const std::string& path, Bounds bounds,
                          Syntax syntax = Syntax::kStrict);
-Result<std::optional<int>> read_integer_or_unknown(ipp_attribute_t* attr, const std::string& path, Bounds bounds,
-                                                   Syntax syntax = Syntax::kStrict);
+Result<std::optional<int>> read_integer_or_unknown(ipp_attribute_t* attr, const std::string& path,
+                                                   Bounds bounds, Syntax syntax = Syntax::kStrict);
 Result<int> read_enum(ipp_attribute_t* attr, const std::string& path, Bounds bounds,
                       Syntax syntax = Syntax::kStrict);
 Result<bool> read_boolean(ipp_attribute_t* attr, const std::string& path, Syntax syntax = Syntax::kStrict);
 Result<std::string> read_keyword(ipp_attribute_t* attr, const std::string& path,
                                  Syntax syntax = Syntax::kStrict);
 Result<std::string> read_keyword_or_name(ipp_attribute_t* attr, const std::string& path);
-Result<std::string> read_name(ipp_attribute_t* attr, const std::string& path, Syntax syntax = Syntax::kStrict);
+Result<std::string> read_name(ipp_attribute_t* attr, const std::string& path,
+                              Syntax syntax = Syntax::kStrict);
 Result<std::string> read_uri(ipp_attribute_t* attr, const std::string& path, Syntax syntax = Syntax::kStrict);
 Result<std::string> read_mime_type(ipp_attribute_t* attr, const std::string& path);
 Result<IntegerOrRange> read_integer_or_range(ipp_attribute_t* attr, const std::string& path, Bounds bounds,
@@ -105,9 +107,37 @@ Status read_members(ipp_t* collection, const std::string& path, std::string_view
 // Error "<path> is missing" for a required member or attribute.
 Error missing(const std::string& path);
 
+// ---------------------------------------------------------------------------
+// Codec pieces shared by the *_ipp.cpp files.
+
 // Decodes a materials-col value with the given syntax policy (decode_material
 // uses kStrict; job tickets use kAcceptText for CUPS `lp -o` collections).
 Result<Material> decode_material_with(ipp_t* collection, const std::string& path, Syntax syntax);
+
+// print-accuracy* collection {accuracy-units, x-/y-/z-accuracy} (capabilities_ipp.cpp).
+IppPtr encode_print_accuracy(const PrintAccuracy& accuracy);
+Result<PrintAccuracy> decode_print_accuracy(ipp_t* collection, const std::string& path, Syntax syntax);
+
+// {x-dimension, y-dimension, z-dimension} collection of printer-volume-supported
+// and object-size, each integer(1:MAX) and required (capabilities_ipp.cpp).
+IppPtr encode_dimensions(const BuildVolume& volume);
+Result<BuildVolume> decode_dimensions(ipp_t* collection, const std::string& path, Syntax syntax);
+
+// Writers. Group IPP_TAG_ZERO is used for collection members.
+// IPP_TAG_KEYWORD when `text` is a valid keyword, else IPP_TAG_NAME.
+ipp_tag_t keyword_or_name_tag(const std::string& text);
+// Adds a string attribute with one value per element of `values` (not empty).
+void add_strings(ipp_t* ipp, ipp_tag_t group, ipp_tag_t tag, const char* name,
+                 const std::vector<std::string>& values);
+// Adds an integer or a rangeOfInteger.
+void add_integer_or_range(ipp_t* ipp, ipp_tag_t group, const char* name, const IntegerOrRange& value);
+// Adds a 1setOf (integer | rangeOfInteger) (not empty). libcups keeps one
+// value tag per attribute, so a set that holds any range is sent as ranges
+// only (a single integer n becomes n-n).
+void add_integer_or_range_set(ipp_t* ipp, ipp_tag_t group, const char* name,
+                              const std::vector<IntegerOrRange>& values);
+// Adds a 1setOf collection (not empty); the collections stay owned by the caller.
+void add_collections(ipp_t* ipp, ipp_tag_t group, const char* name, const std::vector<IppPtr>& values);
 
 // ---------------------------------------------------------------------------
 // Template definitions.

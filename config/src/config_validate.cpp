@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -76,7 +77,8 @@ bool is_listen_address(std::string_view text) {
   }
   int value = 0;
   const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  return !host.empty() && ec == std::errc{} && end == port.data() + port.size() && value >= 1 && value <= 65535;
+  return !host.empty() && ec == std::errc{} && end == port.data() + port.size() && value >= 1 &&
+         value <= 65535;
 }
 
 // Checks the [server] table.
@@ -101,7 +103,8 @@ void validate_heater(const HeaterLimits& heater, const std::string& path, Diagno
   if (heater.max_temp < 0 || heater.max_temp > kMaxTemperature) {
     d.check(join_path(path, "max_temp"), std::to_string(heater.max_temp) + " °C is outside 0-1000 °C");
   } else if (heater.max_temp <= heater.min_temp) {
-    d.check(join_path(path, "max_temp"), std::to_string(heater.max_temp) + " °C must be greater than min_temp (" +
+    d.check(join_path(path, "max_temp"), std::to_string(heater.max_temp) +
+                                             " °C must be greater than min_temp (" +
                                              std::to_string(heater.min_temp) + " °C)");
   }
 }
@@ -132,15 +135,15 @@ bool validate_axis(const AxisRange& axis, const std::string& path, Diagnostics& 
 void validate_volume_and_home(const PrinterConfig& p, const std::string& path, Diagnostics& d) {
   const std::string volume = join_path(path, "volume");
   const std::string home = join_path(path, "home");
-  const std::pair<const AxisRange*, double> axes[] = {{&p.volume.x, p.home.x}, {&p.volume.y, p.home.y},
-                                                      {&p.volume.z, p.home.z}};
+  const std::pair<const AxisRange*, double> axes[] = {
+      {&p.volume.x, p.home.x}, {&p.volume.y, p.home.y}, {&p.volume.z, p.home.z}};
   const char* names[] = {"x", "y", "z"};
   for (std::size_t i = 0; i < 3; ++i) {
     const auto& [axis, position] = axes[i];
     if (!validate_axis(*axis, join_path(volume, names[i]), d)) continue;
     if (!(position >= axis->min && position <= axis->max)) {
-      d.check(join_path(home, names[i]), number(position) + " mm is outside the volume (" + number(axis->min) +
-                                             " to " + number(axis->max) + " mm)");
+      d.check(join_path(home, names[i]), number(position) + " mm is outside the volume (" +
+                                             number(axis->min) + " to " + number(axis->max) + " mm)");
     }
   }
 }
@@ -177,11 +180,12 @@ void validate_material_names(const MaterialConfig& m, const std::string& path, D
 void validate_material_numbers(const MaterialConfig& m, const PrinterConfig& p, const std::string& path,
                                Diagnostics& d) {
   if (m.diameter_mm && !(within(*m.diameter_mm, 0, kMaxDiameterMm) && *m.diameter_mm > 0)) {
-    d.check(join_path(path, "diameter"), number(*m.diameter_mm) + " mm must be greater than 0 and at most 5 mm");
+    d.check(join_path(path, "diameter"),
+            number(*m.diameter_mm) + " mm must be greater than 0 and at most 5 mm");
   }
   const double diameter = m.diameter_mm.value_or(p.filament_diameter_mm);
-  if (m.diameter_tolerance_mm && !(within(*m.diameter_tolerance_mm, 0, kMaxDiameterMm) &&
-                                   *m.diameter_tolerance_mm < diameter)) {
+  if (m.diameter_tolerance_mm &&
+      !(within(*m.diameter_tolerance_mm, 0, kMaxDiameterMm) && *m.diameter_tolerance_mm < diameter)) {
     d.check(join_path(path, "diameter_tolerance"),
             number(*m.diameter_tolerance_mm) + " mm must be at least 0 and smaller than the diameter");
   }
@@ -213,18 +217,24 @@ void validate_material_temperatures(const MaterialConfig& m, const PrinterConfig
 void validate_materials(const PrinterConfig& p, const std::string& path, Diagnostics& d) {
   const std::string list = join_path(path, "material");
   if (p.materials.empty()) d.check(list, "at least one [[printer.material]] table is required");
-  std::set<std::string> keys;
+  std::map<std::string, std::size_t> keys;
   for (std::size_t i = 0; i < p.materials.size(); ++i) {
     const auto& m = p.materials[i];
     const std::string item = index_path(list, i);
     validate_material_names(m, item, d);
     validate_material_numbers(m, p, item, d);
     validate_material_temperatures(m, p, item, path, d);
-    if (!keys.insert(m.key).second) {
-      d.check(join_path(item, "key"), "duplicate material key \"" + m.key + "\"");
+    if (const auto [first, added] = keys.emplace(m.key, i); !added) {
+      d.check(join_path(item, "key"),
+              "duplicate material key \"" + m.key + "\" (also " + index_path(list, first->second) + ")");
     }
   }
-  if (p.loaded_material && !keys.contains(*p.loaded_material) && !d.is_bad(list)) {
+  // Only a database whose keys all were read can prove a key absent.
+  bool keys_read = !p.materials.empty();
+  for (std::size_t i = 0; i < p.materials.size(); ++i) {
+    keys_read = keys_read && !d.is_bad(join_path(index_path(list, i), "key"));
+  }
+  if (p.loaded_material && keys_read && !keys.contains(*p.loaded_material)) {
     d.check(join_path(path, "loaded_material"),
             "\"" + *p.loaded_material + "\" is not the key of a [[printer.material]] of this printer");
   }
@@ -259,8 +269,7 @@ void validate_macros(const PrinterConfig& p, const std::string& path, Diagnostic
 // Checks the printer's identity, backend and text attributes.
 void validate_identity(const PrinterConfig& p, const std::string& path, Diagnostics& d) {
   if (!is_printer_name(p.name)) {
-    d.check(join_path(path, "name"),
-            "\"" + p.name + "\" must be 1 to 63 letters, digits, '-' or '_'");
+    d.check(join_path(path, "name"), "\"" + p.name + "\" must be 1 to 63 letters, digits, '-' or '_'");
   }
   if (p.backend != "virtual") {
     d.check(join_path(path, "backend"), "unknown backend \"" + p.backend + "\"; allowed: virtual");
@@ -270,7 +279,8 @@ void validate_identity(const PrinterConfig& p, const std::string& path, Diagnost
     if (text->size() > kMaxTextLength) d.check(join_path(path, key), "must be at most 127 bytes");
   }
   if (p.platform_shape != "rectangle" && p.platform_shape != "ellipse") {
-    d.check(join_path(path, "platform_shape"), "\"" + p.platform_shape + "\" is not one of rectangle, ellipse");
+    d.check(join_path(path, "platform_shape"),
+            "\"" + p.platform_shape + "\" is not one of rectangle, ellipse");
   }
 }
 
@@ -302,13 +312,14 @@ void validate(const Config& config, Diagnostics& d) {
   if (config.printers.empty() && !d.is_bad("printer")) {
     d.check("printer", "at least one [[printer]] table is required");
   }
-  std::set<std::string> names;
+  std::map<std::string, std::size_t> names;
   for (std::size_t i = 0; i < config.printers.size(); ++i) {
     const auto& printer = config.printers[i];
     const std::string path = index_path("printer", i);
     validate_printer(printer, path, d);
-    if (!printer.name.empty() && !names.insert(printer.name).second) {
-      d.check(join_path(path, "name"), "duplicate printer name \"" + printer.name + "\"");
+    if (const auto [first, added] = names.emplace(printer.name, i); !added) {
+      d.check(join_path(path, "name"), "duplicate printer name \"" + printer.name + "\" (also " +
+                                           index_path("printer", first->second) + ")");
     }
   }
 }

@@ -9,6 +9,7 @@
 #include "ipp3d/attributes/capabilities.hpp"
 #include "ipp3d/attributes/job_ticket.hpp"
 #include "ipp3d/attributes/material.hpp"
+#include "ipp3d/ipp_handles.hpp"
 #include "ipp3d/result.hpp"
 
 #include <cups/ipp.h>

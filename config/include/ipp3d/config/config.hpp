@@ -123,6 +123,12 @@ using ConfigErrors = std::vector<Error>;
 // Reports every error found, not just the first.
 Result<Config, ConfigErrors> parse_config(std::string_view toml_text, const std::string& source_name);
 
+// Applies the value checks of parse_config() (ranges, names, uniqueness,
+// cross references) to a Config built in code, e.g. default_config() or a
+// file's Config after command-line overrides. Errors have `line` 0 and the
+// message "KEY: REASON". Empty when the configuration is valid.
+ConfigErrors validate_config(const Config& config);
+
 // Reads `path` and parses it; an unreadable file is one error naming it.
 Result<Config, ConfigErrors> load_config(const std::filesystem::path& path);
 

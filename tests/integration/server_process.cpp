@@ -1,0 +1,157 @@
+#include "server_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace ipp3d::testing {
+namespace {
+
+// True when something accepts TCP connections on 127.0.0.1:port.
+bool port_accepts(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Waits for `pid` up to `timeout`; returns its exit status, or -1.
+int wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+// Converts argv strings for execv.
+std::vector<char*> c_argv(std::vector<std::string>& args) {
+  std::vector<char*> out;
+  for (auto& a : args) out.push_back(a.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<std::string> extra_args) {
+  port_ = free_loopback_port();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ipp3d-test-XXXXXX").string();
+  state_dir_ = ::mkdtemp(tmpl.data());
+  log_path_ = state_dir_ / "server.out";
+
+  std::vector<std::string> args = {binary.string(), "--listen", "127.0.0.1:" + std::to_string(port_),
+                                   "--state-dir", state_dir_.string()};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    const int out = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    auto argv = c_argv(args);
+    ::execv(argv[0], argv.data());
+    std::_Exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!port_accepts(port_)) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      ADD_FAILURE() << "ipp3d-server exited at start:\n" << output();
+      return;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "ipp3d-server did not listen within 20 s:\n" << output();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  stop();
+  std::error_code ec;
+  if (!state_dir_.empty()) std::filesystem::remove_all(state_dir_, ec);
+}
+
+std::string ServerProcess::printer_uri(const std::string& printer_name, bool tls) const {
+  return std::string(tls ? "ipps" : "ipp") + "://127.0.0.1:" + std::to_string(port_) + "/ipp/print/" + printer_name;
+}
+
+std::string ServerProcess::output() const {
+  std::ifstream in(log_path_);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+int ServerProcess::stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = wait_for_exit(pid_, std::chrono::seconds(10));
+  if (status < 0) {
+    ::kill(pid_, SIGKILL);
+    wait_for_exit(pid_, std::chrono::seconds(5));
+  }
+  pid_ = -1;
+  return status;
+}
+
+int run_command(const std::vector<std::string>& argv, std::string& output) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(pipe_fds[1], 1);
+    ::dup2(pipe_fds[1], 2);
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    std::vector<std::string> args = argv;
+    auto c = c_argv(args);
+    ::execvp(c[0], c.data());
+    std::_Exit(127);
+  }
+  ::close(pipe_fds[1]);
+  char buffer[4096];
+  ssize_t n = 0;
+  output.clear();
+  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) output.append(buffer, static_cast<size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace ipp3d::testing

@@ -1,0 +1,47 @@
+// Test harness: starts the real ipp3d-server on a free loopback port with a
+// throwaway state directory and stops it by PID.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ipp3d::testing {
+
+// Returns a TCP port on 127.0.0.1 that was free a moment ago.
+int free_loopback_port();
+
+// A running ipp3d-server child process. The destructor sends SIGTERM, waits
+// up to 10 s, then SIGKILLs, always by the child's PID.
+class ServerProcess {
+ public:
+  // Starts `binary` with --listen 127.0.0.1:PORT --state-dir DIR plus `extra_args`
+  // and waits until the port accepts connections (or fails the test).
+  ServerProcess(const std::filesystem::path& binary, std::vector<std::string> extra_args = {});
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+  ~ServerProcess();
+
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] const std::filesystem::path& state_dir() const { return state_dir_; }
+  // ipps://127.0.0.1:PORT/ipp/print/NAME
+  [[nodiscard]] std::string printer_uri(const std::string& printer_name, bool tls = true) const;
+  // Everything the server wrote to stdout and stderr so far.
+  [[nodiscard]] std::string output() const;
+  // Sends SIGTERM and waits; returns the exit status (or -1 on timeout, after SIGKILL).
+  int stop();
+
+ private:
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::filesystem::path state_dir_;
+  std::filesystem::path log_path_;
+};
+
+// Runs a command (argv form, no shell), captures stdout+stderr, returns the exit status.
+int run_command(const std::vector<std::string>& argv, std::string& output);
+
+}  // namespace ipp3d::testing
