@@ -4,7 +4,10 @@
 #include <exception>
 #include <iostream>
 
-int main(int argc, char** argv) {
+namespace {
+
+// Parses the command line and runs the chosen subcommand.
+int run(int argc, char** argv) {
   CLI::App app{"ipp3d: sign, submit and monitor 3D print jobs for ipp3d-server."};
   app.set_version_flag("--version", "ipp3d 0.1.0");
   app.require_subcommand(0);
@@ -12,10 +15,20 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const std::exception& e) {
-    std::cerr << "ipp3d: " << e.what() << "\n";
-    return 2;
   }
   std::cout << app.help();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ipp3d: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "ipp3d: unexpected error\n";
+  }
+  return 2;
 }

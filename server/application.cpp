@@ -24,8 +24,9 @@ pappl_loglevel_t pappl_log_level(const std::string& level) {
 bool driver_callback(pappl_system_t*, const char* driver_name, const char*, const char*,
                      pappl_pr_driver_data_t* driver_data, ipp_t** driver_attrs, void* data) {
   const auto* printers = static_cast<const std::vector<PrinterSetup>*>(data);
-  const auto found = std::find_if(printers->begin(), printers->end(),
-                                  [driver_name](const PrinterSetup& p) { return p.driver_name == driver_name; });
+  const auto found = std::find_if(printers->begin(), printers->end(), [driver_name](const PrinterSetup& p) {
+    return p.driver_name == driver_name;
+  });
   return found != printers->end() && fill_driver_data(*found, driver_data, driver_attrs);
 }
 
@@ -62,12 +63,14 @@ Application::~Application() {
 Status Application::create_system() {
   const std::string spool = (settings_.state_dir / "spool").string();
   const std::string log = settings_.log_file ? settings_.log_file->string() : "-";
-  system_ = papplSystemCreate(PAPPL_SOPTIONS_MULTI_QUEUE, "ipp3d", settings_.listen.port, nullptr, spool.c_str(),
-                              log.c_str(), pappl_log_level(settings_.log_level), nullptr, /*tls_only=*/false);
+  system_ =
+      papplSystemCreate(PAPPL_SOPTIONS_MULTI_QUEUE, "ipp3d", settings_.listen.port, nullptr, spool.c_str(),
+                        log.c_str(), pappl_log_level(settings_.log_level), nullptr, /*tls_only=*/false);
   if (system_ == nullptr) return start_error("listen", "cannot create the IPP system");
   if (!papplSystemAddListeners(system_, settings_.listen.host.c_str())) {
     return start_error("listen", "cannot listen on " + settings_.listen.host + ":" +
-                                     std::to_string(settings_.listen.port) + " (address in use or not local?)");
+                                     std::to_string(settings_.listen.port) +
+                                     " (address in use or not local?)");
   }
   papplSystemSetHostName(system_, settings_.listen.host.c_str());
   // libcups' server credentials point at our own directory (PAPPL set them
@@ -78,7 +81,8 @@ Status Application::create_system() {
 
   drivers_.clear();
   for (auto& printer : printers_) {
-    drivers_.push_back({printer.driver_name.c_str(), printer.config.make_and_model.c_str(), nullptr, nullptr});
+    drivers_.push_back(
+        {printer.driver_name.c_str(), printer.config.make_and_model.c_str(), nullptr, nullptr});
   }
   papplSystemSetPrinterDrivers(system_, static_cast<int>(drivers_.size()), drivers_.data(), nullptr, nullptr,
                                driver_callback, &printers_);
@@ -89,9 +93,11 @@ Status Application::create_system() {
 Status Application::create_printers() {
   for (const auto& printer : printers_) {
     const std::string device_id = "MFG:ipp3d;MDL:" + printer.config.make_and_model + ";CMD:GCODE;";
-    pappl_printer_t* created = papplPrinterCreate(system_, 0, printer.config.name.c_str(),
-                                                  printer.driver_name.c_str(), device_id.c_str(), "file:///dev/null");
-    if (created == nullptr) return start_error("printer", "cannot create printer '" + printer.config.name + "'");
+    pappl_printer_t* created =
+        papplPrinterCreate(system_, 0, printer.config.name.c_str(), printer.driver_name.c_str(),
+                           device_id.c_str(), "file:///dev/null");
+    if (created == nullptr)
+      return start_error("printer", "cannot create printer '" + printer.config.name + "'");
     papplPrinterSetDNSSDName(created, nullptr);
     if (!printer.config.location.empty()) papplPrinterSetLocation(created, printer.config.location.c_str());
   }
@@ -100,10 +106,11 @@ Status Application::create_printers() {
 
 std::vector<std::string> Application::printer_uris() const {
   const auto& host = settings_.listen.host;
-  const std::string authority =
-      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(settings_.listen.port);
+  const std::string authority = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                                std::to_string(settings_.listen.port);
   std::vector<std::string> uris;
-  for (const auto& printer : printers_) uris.push_back("ipps://" + authority + "/ipp/print/" + printer.config.name);
+  for (const auto& printer : printers_)
+    uris.push_back("ipps://" + authority + "/ipp/print/" + printer.config.name);
   return uris;
 }
 

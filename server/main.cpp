@@ -12,12 +12,14 @@ namespace {
 
 // Defines the command-line interface; returns the parsed options.
 int parse_command_line(int argc, char** argv, ipp3d::server::CommandLine& command_line) {
-  CLI::App app{"ipp3d-server: a secure IPP printer application for 3D printers.\n"
-               "Without --config it runs one virtual printer on 127.0.0.1:8631."};
+  CLI::App app{
+      "ipp3d-server: a secure IPP printer application for 3D printers.\n"
+      "Without --config it runs one virtual printer on 127.0.0.1:8631."};
   app.set_version_flag("--version", "ipp3d-server 0.1.0");
   app.add_option("--config", command_line.config_file, "TOML configuration file (docs/configuration.md)")
       ->check(CLI::ExistingFile);
-  app.add_option("--listen", command_line.listen, "HOST:PORT to listen on ([::1]:PORT for IPv6); overrides [server].listen");
+  app.add_option("--listen", command_line.listen,
+                 "HOST:PORT to listen on ([::1]:PORT for IPv6); overrides [server].listen");
   app.add_option("--state-dir", command_line.state_dir,
                  "state directory (keys, spool, database); default $IPP3D_STATE_DIR or ~/.local/state/ipp3d");
   app.add_option("--log-level", command_line.log_level, "debug, info, warn or error (default info)");
@@ -52,6 +54,8 @@ int main(int argc, char** argv) {
     return app.value()->run();
   } catch (const std::exception& e) {
     std::cerr << "ipp3d-server: " << e.what() << "\n";
-    return 1;
+  } catch (...) {
+    std::cerr << "ipp3d-server: unexpected error\n";
   }
+  return 1;
 }

@@ -48,7 +48,8 @@ Result<std::filesystem::path> default_state_dir() {
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     return std::filesystem::path(home) / ".local" / "state" / "ipp3d";
   }
-  return setting_error("state-dir", "no state directory: pass --state-dir DIR or set IPP3D_STATE_DIR or HOME");
+  return setting_error("state-dir",
+                       "no state directory: pass --state-dir DIR or set IPP3D_STATE_DIR or HOME");
 }
 
 Result<RunSettings> resolve_settings(const CommandLine& command_line) {
@@ -79,7 +80,8 @@ Result<RunSettings> resolve_settings(const CommandLine& command_line) {
   settings.log_level = command_line.log_level.value_or(server.log_level);
   if (settings.log_level != "debug" && settings.log_level != "info" && settings.log_level != "warn" &&
       settings.log_level != "error") {
-    return setting_error("log-level", "log level '" + settings.log_level + "' must be debug, info, warn or error");
+    return setting_error("log-level",
+                         "log level '" + settings.log_level + "' must be debug, info, warn or error");
   }
   if (command_line.log_file) {
     settings.log_file = *command_line.log_file;

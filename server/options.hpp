@@ -14,10 +14,10 @@ namespace ipp3d::server {
 // What the command line asked for.
 struct CommandLine {
   std::optional<std::filesystem::path> config_file;  // --config FILE
-  std::optional<std::string> listen;                  // --listen HOST:PORT
-  std::optional<std::filesystem::path> state_dir;     // --state-dir DIR
-  std::optional<std::string> log_level;               // --log-level LEVEL
-  std::optional<std::filesystem::path> log_file;      // --log-file FILE
+  std::optional<std::string> listen;                 // --listen HOST:PORT
+  std::optional<std::filesystem::path> state_dir;    // --state-dir DIR
+  std::optional<std::string> log_level;              // --log-level LEVEL
+  std::optional<std::filesystem::path> log_file;     // --log-file FILE
 };
 
 // A host and port to listen on.
@@ -31,7 +31,7 @@ struct RunSettings {
   config::Config config;
   ListenAddress listen;
   std::filesystem::path state_dir;
-  std::string log_level;               // debug, info, warn, error
+  std::string log_level;                          // debug, info, warn, error
   std::optional<std::filesystem::path> log_file;  // nullopt: stderr
 };
 

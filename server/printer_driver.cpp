@@ -2,8 +2,10 @@
 
 #include "ipp3d/attributes/ipp_codec.hpp"
 
-#include <cstdio>
+#include <algorithm>
+#include <cstring>
 #include <exception>
+#include <string_view>
 
 namespace ipp3d::server {
 namespace {
@@ -21,6 +23,14 @@ bool no_raster_line(pappl_job_t*, pappl_pr_options_t*, pappl_device_t*, unsigned
 bool print_file_unavailable(pappl_job_t* job, pappl_pr_options_t*, pappl_device_t*) {
   papplJobSetMessage(job, "This ipp3d-server build has no print backend yet; nothing was printed.");
   return false;
+}
+
+// Copies `text` into a fixed-size C string field, truncating if needed.
+template <std::size_t N>
+void copy_field(char (&field)[N], std::string_view text) {
+  const std::size_t length = std::min(text.size(), N - 1);
+  std::memcpy(field, text.data(), length);
+  field[length] = '\0';
 }
 
 // The fixed sheet-printer fields PAPPL's driver validation requires.
@@ -46,9 +56,9 @@ void fill_sheet_fields(pappl_pr_driver_data_t* d) {
   pappl_media_col_t media{};
   media.size_width = 21000;
   media.size_length = 29700;
-  std::snprintf(media.size_name, sizeof(media.size_name), "%s", "iso_a4_210x297mm");
-  std::snprintf(media.source, sizeof(media.source), "%s", "main");
-  std::snprintf(media.type, sizeof(media.type), "%s", "stationery");
+  copy_field(media.size_name, "iso_a4_210x297mm");
+  copy_field(media.source, "main");
+  copy_field(media.type, "stationery");
   d->media_default = media;
   d->media_ready[0] = media;
 }
@@ -56,10 +66,14 @@ void fill_sheet_fields(pappl_pr_driver_data_t* d) {
 }  // namespace
 
 const std::set<std::string>& pappl_generated_attributes() {
-  static const std::set<std::string> names = {
-      "color-supported",          "document-format-default",          "document-format-supported",
-      "ipp-features-supported",   "job-creation-attributes-supported", "multiple-document-jobs-supported",
-      "print-quality-default",    "print-quality-supported"};
+  static const std::set<std::string> names = {"color-supported",
+                                              "document-format-default",
+                                              "document-format-supported",
+                                              "ipp-features-supported",
+                                              "job-creation-attributes-supported",
+                                              "multiple-document-jobs-supported",
+                                              "print-quality-default",
+                                              "print-quality-supported"};
   return names;
 }
 
@@ -68,7 +82,7 @@ bool fill_driver_data(const PrinterSetup& setup, pappl_pr_driver_data_t* d, ipp_
     fill_sheet_fields(d);
     d->printfile_cb = print_file_unavailable;
     d->format = "text/x-gcode";
-    std::snprintf(d->make_and_model, sizeof(d->make_and_model), "%s", setup.config.make_and_model.c_str());
+    copy_field(d->make_and_model, setup.config.make_and_model);
     d->quality_default = static_cast<ipp_quality_t>(setup.capabilities.print_quality_default);
     d->num_features = 1;
     d->features[0] = "ipp-3d";

@@ -5,12 +5,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include <sys/stat.h>
-
 #include <array>
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <sys/stat.h>
 #include <system_error>
 
 namespace ipp3d::server {
@@ -20,7 +19,7 @@ struct X509Free {
   void operator()(X509* cert) const noexcept { X509_free(cert); }
 };
 struct FileClose {
-  void operator()(std::FILE* file) const noexcept { std::fclose(file); }
+  void operator()(std::FILE* file) const noexcept { (void)std::fclose(file); }
 };
 
 constexpr time_t kCertificateLifetimeSeconds = 365L * 24 * 60 * 60;
@@ -62,7 +61,8 @@ Result<std::string> certificate_fingerprint(const std::filesystem::path& pem_fil
   return text;
 }
 
-Result<TlsIdentity> prepare_tls_identity(const std::filesystem::path& state_dir, const std::string& common_name) {
+Result<TlsIdentity> prepare_tls_identity(const std::filesystem::path& state_dir,
+                                         const std::string& common_name) {
   TlsIdentity identity;
   identity.directory = state_dir / "tls";
   identity.common_name = common_name;
@@ -74,14 +74,16 @@ Result<TlsIdentity> prepare_tls_identity(const std::filesystem::path& state_dir,
     const char* alt_names[] = {"localhost"};
     if (!cupsMakeServerCredentials(identity.directory.c_str(), common_name.c_str(), 1, alt_names,
                                    std::time(nullptr) + kCertificateLifetimeSeconds)) {
-      return tls_error(identity.certificate, std::string("cannot create certificate: ") + cupsLastErrorString());
+      return tls_error(identity.certificate,
+                       std::string("cannot create certificate: ") + cupsLastErrorString());
     }
   }
   if (::chmod(identity.private_key.c_str(), S_IRUSR | S_IWUSR) != 0) {
     return tls_error(identity.private_key, "cannot set mode 0600");
   }
   if (!cupsSetServerCredentials(identity.directory.c_str(), common_name.c_str(), /*auto_create=*/0)) {
-    return tls_error(identity.directory, std::string("libcups refused the credentials: ") + cupsLastErrorString());
+    return tls_error(identity.directory,
+                     std::string("libcups refused the credentials: ") + cupsLastErrorString());
   }
   auto fingerprint = certificate_fingerprint(identity.certificate);
   if (!fingerprint) return fingerprint.error();

@@ -23,7 +23,8 @@ struct TlsIdentity {
 // (valid 365 days) with libcups; forces the key file to 0600 (libcups writes
 // it 0644); points libcups' server credentials at it; and computes the
 // fingerprint. Errors name the file and the reason.
-Result<TlsIdentity> prepare_tls_identity(const std::filesystem::path& state_dir, const std::string& common_name);
+Result<TlsIdentity> prepare_tls_identity(const std::filesystem::path& state_dir,
+                                         const std::string& common_name);
 
 // SHA-256 fingerprint of a PEM certificate file as colon-separated upper-case
 // hex. Errors when the file cannot be read or parsed.

@@ -1,6 +1,7 @@
 // Private helpers of the ipp_t codec: read typed values from borrowed
 // attributes with checks of value tag, count and range, and report failures
-// as ipp3d::Error naming the attribute path ("materials-col[0].material-diameter").
+// as ipp3d::Error naming the attribute path ("materials-col[0].material-diameter");
+// plus the few writers and collection codecs the *_ipp.cpp files share.
 #pragma once
 
 #include "ipp3d/attributes/material.hpp"

@@ -10,12 +10,27 @@ std::string Material::label() const {
 
 const std::vector<std::string>& known_material_types() {
   // PWG 5100.21 §8.1.3.15 plus the IANA registry's "pva-dissolvable".
-  static const std::vector<std::string> types = {
-      "abs",          "abs-carbon-fiber", "abs-carbon-nanotube", "chocolate",       "gold",
-      "nylon",        "pet",              "photopolymer",        "pla",             "pla-conductive",
-      "pla-dissolvable", "pla-flexible",  "pla-magnetic",        "pla-steel",       "pla-stone",
-      "pla-wood",     "polycarbonate",    "pva-dissolvable",     "silver",          "titanium",
-      "wax"};
+  static const std::vector<std::string> types = {"abs",
+                                                 "abs-carbon-fiber",
+                                                 "abs-carbon-nanotube",
+                                                 "chocolate",
+                                                 "gold",
+                                                 "nylon",
+                                                 "pet",
+                                                 "photopolymer",
+                                                 "pla",
+                                                 "pla-conductive",
+                                                 "pla-dissolvable",
+                                                 "pla-flexible",
+                                                 "pla-magnetic",
+                                                 "pla-steel",
+                                                 "pla-stone",
+                                                 "pla-wood",
+                                                 "polycarbonate",
+                                                 "pva-dissolvable",
+                                                 "silver",
+                                                 "titanium",
+                                                 "wax"};
   return types;
 }
 
@@ -36,13 +51,22 @@ const std::vector<std::string>& known_material_rate_units() {
 }
 
 const std::vector<std::string>& materials_col_member_names() {
-  static const std::vector<std::string> names = {
-      "material-amount",          "material-amount-units", "material-color",
-      "material-diameter",        "material-diameter-tolerance", "material-fill-density",
-      "material-key",             "material-name",         "material-nozzle-diameter",
-      "material-purpose",         "material-rate",         "material-rate-units",
-      "material-retraction",      "material-shell-thickness", "material-temperature",
-      "material-type"};
+  static const std::vector<std::string> names = {"material-amount",
+                                                 "material-amount-units",
+                                                 "material-color",
+                                                 "material-diameter",
+                                                 "material-diameter-tolerance",
+                                                 "material-fill-density",
+                                                 "material-key",
+                                                 "material-name",
+                                                 "material-nozzle-diameter",
+                                                 "material-purpose",
+                                                 "material-rate",
+                                                 "material-rate-units",
+                                                 "material-retraction",
+                                                 "material-shell-thickness",
+                                                 "material-temperature",
+                                                 "material-type"};
   return names;
 }
 

@@ -3,6 +3,8 @@
 
 #include "ipp_reader.hpp"
 
+#include <algorithm>
+
 namespace ipp3d::attributes {
 namespace {
 
@@ -24,6 +26,23 @@ Status assign_known_keyword(ipp_attribute_t* attr, const std::string& path, Synt
   if (!value) return std::move(value).error();
   if (Status status = detail::expect_one_of(*value, known, path); !status) return status;
   out = std::move(*value);
+  return {};
+}
+
+// Reads material-rate-units. PWG 5100.21 §8.1.3.12 spells the values
+// "mg_sec", "ml_sec", "mm_sec" while the IANA registry (§13.2) says
+// "mg_second" etc.; both are accepted and stored in the IANA spelling.
+Status read_rate_units(ipp_attribute_t* attr, const std::string& path, Material& m, Syntax syntax) {
+  auto value = detail::read_keyword(attr, path, syntax);
+  if (!value) return std::move(value).error();
+  const std::string iana_spelling = *value + "ond";
+  const auto& known = known_material_rate_units();
+  if (value->ends_with("_sec") && std::find(known.begin(), known.end(), iana_spelling) != known.end()) {
+    *value = iana_spelling;
+  }
+  if (Status status = detail::expect_one_of(*value, known_material_rate_units(), path); !status)
+    return status;
+  m.material_rate_units = std::move(*value);
   return {};
 }
 
@@ -94,10 +113,7 @@ constexpr Rule kMaterialRules[] = {
      [](ipp_attribute_t* a, const std::string& p, Material& m, Syntax s) {
        return assign(detail::read_integer(a, p, detail::kPositive, s), m.material_rate);
      }},
-    {"material-rate-units",
-     [](ipp_attribute_t* a, const std::string& p, Material& m, Syntax s) {
-       return assign_known_keyword(a, p, s, known_material_rate_units(), m.material_rate_units);
-     }},
+    {"material-rate-units", read_rate_units},
 };
 
 // Adds a string member when present.

@@ -35,6 +35,7 @@ std::string join(const std::vector<std::string>& items) {
 // Joins integers with ", ".
 std::string join(const std::vector<int>& items) {
   std::vector<std::string> texts;
+  texts.reserve(items.size());
   for (int item : items) texts.push_back(std::to_string(item));
   return join(texts);
 }

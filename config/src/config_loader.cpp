@@ -19,7 +19,8 @@ namespace ipp3d::config {
 namespace internal {
 namespace {
 
-constexpr std::uintmax_t kMaxFileBytes = 4 * 1024 * 1024;  // a configuration larger than this is a mistake
+constexpr std::uintmax_t kMaxFileBytes =
+    std::uintmax_t{4} * 1024 * 1024;  // a configuration larger than this is a mistake
 
 // Reads the [server] table.
 void read_server(TableReader& reader, ServerConfig& server) {

@@ -1,20 +1,19 @@
 #include "server_process.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <chrono>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
+#include <netinet/in.h>
+#include <signal.h>
 #include <sstream>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ipp3d::testing {
 namespace {
@@ -107,7 +106,8 @@ ServerProcess::~ServerProcess() {
 }
 
 std::string ServerProcess::printer_uri(const std::string& printer_name, bool tls) const {
-  return std::string(tls ? "ipps" : "ipp") + "://127.0.0.1:" + std::to_string(port_) + "/ipp/print/" + printer_name;
+  return std::string(tls ? "ipps" : "ipp") + "://127.0.0.1:" + std::to_string(port_) + "/ipp/print/" +
+         printer_name;
 }
 
 std::string ServerProcess::output() const {

@@ -2,10 +2,9 @@
 // throwaway state directory and stops it by PID.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace ipp3d::testing {

@@ -4,15 +4,16 @@
 #include "ipp3d/attributes/ipp_codec.hpp"
 #include "ipp3d/attributes/required.hpp"
 #include "ipp3d/ipp_handles.hpp"
+
 #include "server_process.hpp"
 
 #include <cups/cups.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 #include <fstream>
 #include <map>
 #include <regex>
+#include <sys/stat.h>
 
 namespace ipp3d::testing {
 namespace {
@@ -83,11 +84,11 @@ TEST(ServerStartup, PassesTheIpptool3DAttributeSuite) {
   ServerProcess server(IPP3D_SERVER_BINARY);
   ASSERT_GT(server.pid(), 0);
   std::string out;
-  const int status = run_command({"ipptool", "-t", "-V", "2.0", "-d", "volume_x=22000", "-d", "volume_y=22000",
-                                  "-d", "volume_z=25000", "-d", "filament_nm=1750000",
-                                  server.printer_uri(kDefaultPrinter),
-                                  std::string(IPP3D_SOURCE_DIR) + "/conformance/ipp3d-printer-attributes.test"},
-                                 out);
+  const int status =
+      run_command({"ipptool", "-t", "-V", "2.0", "-d", "volume_x=22000", "-d", "volume_y=22000", "-d",
+                   "volume_z=25000", "-d", "filament_nm=1750000", server.printer_uri(kDefaultPrinter),
+                   std::string(IPP3D_SOURCE_DIR) + "/conformance/ipp3d-printer-attributes.test"},
+                  out);
   EXPECT_EQ(status, 0) << out;
 }
 
@@ -97,7 +98,8 @@ TEST(ServerStartup, RefusesABadConfigurationNamingFileLineAndKey) {
   const auto file = dir / "bad.toml";
   std::ofstream(file) << "[server]\nlisten = \"127.0.0.1:8631\"\ncolour = \"blue\"\n";
   std::string out;
-  const int status = run_command({IPP3D_SERVER_BINARY, "--config", file.string(), "--state-dir", dir.string()}, out);
+  const int status =
+      run_command({IPP3D_SERVER_BINARY, "--config", file.string(), "--state-dir", dir.string()}, out);
   EXPECT_EQ(status, 2) << out;
   EXPECT_NE(out.find(file.string() + ":3"), std::string::npos) << out;
   EXPECT_NE(out.find("colour"), std::string::npos) << out;

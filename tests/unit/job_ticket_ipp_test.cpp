@@ -293,10 +293,10 @@ std::function<void(ipp_t*)> job_string(const char* name, ipp_tag_t tag, const ch
   return [=](ipp_t* ipp) { ippAddString(ipp, IPP_TAG_JOB, tag, name, nullptr, value); };
 }
 
-// Adds job attribute `name` as 1setOf collection: one good (empty or
-// `good`) value followed by the value `bad` builds.
-std::function<void(ipp_t*)> job_collections(const char* name, std::function<void(ipp_t*)> good,
-                                            std::function<void(ipp_t*)> bad) {
+// Adds job attribute `name` as a 1setOf collection of two values: the one
+// `good` builds followed by the one `bad` builds.
+std::function<void(ipp_t*)> job_collections(const char* name, const std::function<void(ipp_t*)>& good,
+                                            const std::function<void(ipp_t*)>& bad) {
   return [=](ipp_t* ipp) {
     IppPtr first = make_ipp();
     IppPtr second = make_ipp();
@@ -308,7 +308,7 @@ std::function<void(ipp_t*)> job_collections(const char* name, std::function<void
 }
 
 // Adds a print-objects value whose object-offset/object-size is built by `build`.
-std::function<void(ipp_t*)> object_with_member(const char* member, std::function<void(ipp_t*)> build) {
+std::function<void(ipp_t*)> object_with_member(const char* member, const std::function<void(ipp_t*)>& build) {
   return [=](ipp_t* ipp) {
     IppPtr inner = make_ipp();
     build(inner.get());

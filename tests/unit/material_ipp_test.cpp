@@ -253,9 +253,9 @@ INSTANTIATE_TEST_SUITE_P(
         DecodeErrorCase{"UnknownAmountUnits", string("material-amount-units", IPP_TAG_KEYWORD, "lb"),
                         "materials-col[0].material-amount-units",
                         "materials-col[0].material-amount-units \"lb\" is not one of g, kg, l, m, ml, mm"},
-        DecodeErrorCase{"UnknownRateUnits", string("material-rate-units", IPP_TAG_KEYWORD, "mm_sec"),
+        DecodeErrorCase{"UnknownRateUnits", string("material-rate-units", IPP_TAG_KEYWORD, "ft_sec"),
                         "materials-col[0].material-rate-units",
-                        "materials-col[0].material-rate-units \"mm_sec\" is not one of mg_second, ml_second, "
+                        "materials-col[0].material-rate-units \"ft_sec\" is not one of mg_second, ml_second, "
                         "mm_second"},
         DecodeErrorCase{"RetractionAsInteger", integer("material-retraction", 1),
                         "materials-col[0].material-retraction",
@@ -285,6 +285,29 @@ TEST(MaterialIpp, DecodeAcceptsNameWithLanguageForTheName) {
   auto decoded = decode_material(col.get(), "materials-col[0]");
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(decoded->material_name, "Generic PLA");
+}
+
+}  // namespace
+}  // namespace ipp3d::attributes
+
+namespace ipp3d::attributes {
+namespace {
+
+// §8.1.3.12 says "mm_sec", the IANA registry "mm_second": both decode to the IANA spelling.
+TEST(MaterialIpp, RateUnitsAcceptBothSpecSpellings) {
+  for (const char* sent : {"mm_sec", "mm_second"}) {
+    IppPtr col = make_ipp();
+    ippAddString(col.get(), IPP_TAG_ZERO, IPP_TAG_KEYWORD, "material-key", nullptr, "pla-generic");
+    ippAddString(col.get(), IPP_TAG_ZERO, IPP_TAG_KEYWORD, "material-rate-units", nullptr, sent);
+    auto decoded = decode_material(col.get(), "materials-col[0]");
+    ASSERT_TRUE(decoded.ok()) << sent << ": " << decoded.error().message;
+    EXPECT_EQ(decoded->material_rate_units, "mm_second") << sent;
+  }
+  IppPtr col = make_ipp();
+  ippAddString(col.get(), IPP_TAG_ZERO, IPP_TAG_KEYWORD, "material-rate-units", nullptr, "furlong_sec");
+  auto decoded = decode_material(col.get(), "materials-col[0]");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().attribute, "materials-col[0].material-rate-units");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-#include "ipp3d/attributes/types.hpp"
 #include "ipp3d/attributes/units.hpp"
+
+#include "ipp3d/attributes/types.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,8 +24,8 @@ TEST_P(MillimetresToNanometres, Converts) {
 INSTANTIATE_TEST_SUITE_P(
     Units, MillimetresToNanometres,
     ::testing::Values(MillimetreCase{1.75, 1'750'000}, MillimetreCase{2.85, 2'850'000},
-                      MillimetreCase{0.4, 400'000}, MillimetreCase{0.0, 0}, MillimetreCase{-0.1, std::nullopt},
-                      MillimetreCase{std::nan(""), std::nullopt},
+                      MillimetreCase{0.4, 400'000}, MillimetreCase{0.0, 0},
+                      MillimetreCase{-0.1, std::nullopt}, MillimetreCase{std::nan(""), std::nullopt},
                       MillimetreCase{std::numeric_limits<double>::infinity(), std::nullopt},
                       MillimetreCase{3000.0, std::nullopt}));  // 3 m does not fit integer(0:MAX) in nm
 

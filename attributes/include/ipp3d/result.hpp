@@ -36,25 +36,40 @@ inline Error attribute_error(std::string attribute, std::string message) {
 template <class T, class E = Error>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}   // NOLINT(google-explicit-constructor)
-  Result(E error) : data_(std::in_place_index<1>, std::move(error)) {}   // NOLINT(google-explicit-constructor)
+  Result(T value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(E error) : data_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   // True when the result holds a value.
   [[nodiscard]] bool ok() const noexcept { return data_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
   // The value; requires ok().
-  [[nodiscard]] T& value() & { assert(ok()); return std::get<0>(data_); }
-  [[nodiscard]] const T& value() const& { assert(ok()); return std::get<0>(data_); }
-  [[nodiscard]] T&& value() && { assert(ok()); return std::get<0>(std::move(data_)); }
+  [[nodiscard]] T& value() & {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  [[nodiscard]] const T& value() const& {
+    assert(ok());
+    return std::get<0>(data_);
+  }
+  [[nodiscard]] T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(data_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
   // The error; requires !ok().
-  [[nodiscard]] const E& error() const& { assert(!ok()); return std::get<1>(data_); }
-  [[nodiscard]] E&& error() && { assert(!ok()); return std::get<1>(std::move(data_)); }
+  [[nodiscard]] const E& error() const& {
+    assert(!ok());
+    return std::get<1>(data_);
+  }
+  [[nodiscard]] E&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(data_));
+  }
 
  private:
   std::variant<T, E> data_;
@@ -69,8 +84,14 @@ class [[nodiscard]] Result<void, E> {
 
   [[nodiscard]] bool ok() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
-  [[nodiscard]] const E& error() const& { assert(!ok_); return error_; }
-  [[nodiscard]] E&& error() && { assert(!ok_); return std::move(error_); }
+  [[nodiscard]] const E& error() const& {
+    assert(!ok_);
+    return error_;
+  }
+  [[nodiscard]] E&& error() && {
+    assert(!ok_);
+    return std::move(error_);
+  }
 
  private:
   E error_{};

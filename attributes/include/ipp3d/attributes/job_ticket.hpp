@@ -12,14 +12,14 @@ namespace ipp3d::attributes {
 
 // Absent members mean "use the printer's default".
 struct JobTicket {
-  std::vector<Material> materials_col;           // 1setOf collection
-  std::optional<int> platform_temperature;       // °C, integer(-273:MAX)
-  std::optional<int> chamber_temperature;        // °C, integer(-273:MAX)
-  std::optional<PrintAccuracy> print_accuracy;   // collection
-  std::optional<std::string> print_base;         // keyword
-  std::optional<std::string> print_supports;     // keyword
-  std::optional<int> print_quality;              // enum 3, 4, 5
-  std::vector<PrintObject> print_objects;        // 1setOf collection; empty = all objects
+  std::vector<Material> materials_col;          // 1setOf collection
+  std::optional<int> platform_temperature;      // °C, integer(-273:MAX)
+  std::optional<int> chamber_temperature;       // °C, integer(-273:MAX)
+  std::optional<PrintAccuracy> print_accuracy;  // collection
+  std::optional<std::string> print_base;        // keyword
+  std::optional<std::string> print_supports;    // keyword
+  std::optional<int> print_quality;             // enum 3, 4, 5
+  std::vector<PrintObject> print_objects;       // 1setOf collection; empty = all objects
 
   bool operator==(const JobTicket&) const = default;
 };

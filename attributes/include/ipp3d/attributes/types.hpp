@@ -67,7 +67,7 @@ struct ObjectOffset {
 
 // print-objects (§8.1.6): one object of the document to print.
 struct PrintObject {
-  std::optional<int> document_number;        // integer(1:MAX)
+  std::optional<int> document_number;         // integer(1:MAX)
   std::optional<ObjectOffset> object_offset;  // 1/100 mm, each integer(0:MAX)
   std::optional<BuildVolume> object_size;     // x-/y-/z-dimension, 1/100 mm, integer(1:MAX)
   std::optional<std::string> object_uuid;     // uri, "urn:uuid:..." (45 octets)

@@ -39,9 +39,13 @@ inline std::optional<int> millimetres_to_hundredths(double mm) {
 }
 
 // Nanometres to millimetres (for messages and the G-code gate).
-constexpr double nanometres_to_millimetres(int nm) { return static_cast<double>(nm) / kNanometresPerMillimetre; }
+constexpr double nanometres_to_millimetres(int nm) {
+  return static_cast<double>(nm) / kNanometresPerMillimetre;
+}
 
 // Hundredths of a millimetre to millimetres.
-constexpr double hundredths_to_millimetres(int h) { return static_cast<double>(h) / kHundredthsPerMillimetre; }
+constexpr double hundredths_to_millimetres(int h) {
+  return static_cast<double>(h) / kHundredthsPerMillimetre;
+}
 
 }  // namespace ipp3d::attributes

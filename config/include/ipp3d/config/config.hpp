@@ -45,7 +45,7 @@ struct HeaterLimits {
 // A Klipper macro a job may call, and which of its parameters carry
 // temperatures (so the G-code gate can check them).
 struct Macro {
-  std::string name;                              // upper case, e.g. "PRINT_START"
+  std::string name;                                    // upper case, e.g. "PRINT_START"
   std::vector<std::string> hotend_temperature_params;  // e.g. {"EXTRUDER"}
   std::vector<std::string> bed_temperature_params;     // e.g. {"BED"}
   std::vector<std::string> chamber_temperature_params;
@@ -55,17 +55,17 @@ struct Macro {
 
 // A material of the printer's database, in configuration units.
 struct MaterialConfig {
-  std::string key;                   // material-key (keyword)
-  std::string name;                  // material-name
-  std::string type;                  // material-type (keyword, e.g. "pla")
-  std::optional<std::string> color;  // material-color keyword
-  std::optional<double> diameter_mm;            // default: printer filament_diameter
+  std::string key;                    // material-key (keyword)
+  std::string name;                   // material-name
+  std::string type;                   // material-type (keyword, e.g. "pla")
+  std::optional<std::string> color;   // material-color keyword
+  std::optional<double> diameter_mm;  // default: printer filament_diameter
   std::optional<double> diameter_tolerance_mm;
-  int hotend_min_temp = 0;           // material-temperature range, °C
+  int hotend_min_temp = 0;  // material-temperature range, °C
   int hotend_max_temp = 0;
-  std::optional<int> bed_min_temp;   // bed range recommended for the material, °C
+  std::optional<int> bed_min_temp;  // bed range recommended for the material, °C
   std::optional<int> bed_max_temp;
-  std::optional<int> fill_density;   // percent
+  std::optional<int> fill_density;  // percent
   std::optional<double> shell_thickness_mm;
   std::optional<bool> retraction;
   bool operator==(const MaterialConfig&) const = default;
@@ -73,22 +73,22 @@ struct MaterialConfig {
 
 // One [[printer]] table.
 struct PrinterConfig {
-  std::string name;                   // queue name: letters, digits, '-' and '_'
-  std::string backend = "virtual";   // "virtual" (later: "moonraker")
+  std::string name;                 // queue name: letters, digits, '-' and '_'
+  std::string backend = "virtual";  // "virtual" (later: "moonraker")
   std::string make_and_model = "ipp3d Virtual FDM Printer";
   std::string location;
   std::string info;
-  Volume volume;                      // mm
-  Position home;                      // mm
+  Volume volume;  // mm
+  Position home;  // mm
   std::string platform_shape = "rectangle";
-  HeaterLimits hotend;                // °C
-  std::optional<HeaterLimits> bed;    // absent: no heated bed
+  HeaterLimits hotend;                  // °C
+  std::optional<HeaterLimits> bed;      // absent: no heated bed
   std::optional<HeaterLimits> chamber;  // absent: no heated chamber
   double nozzle_diameter_mm = 0.4;
   double filament_diameter_mm = 1.75;
-  bool auto_start_next = false;       // start the next job without a plate-clear confirmation
-  std::vector<Macro> macros;          // allowed Klipper macros
-  std::vector<MaterialConfig> materials;  // the material database
+  bool auto_start_next = false;                // start the next job without a plate-clear confirmation
+  std::vector<Macro> macros;                   // allowed Klipper macros
+  std::vector<MaterialConfig> materials;       // the material database
   std::optional<std::string> loaded_material;  // key loaded at first start
   // Virtual backend: simulated seconds per layer (0 = as fast as possible).
   double virtual_seconds_per_layer = 0.5;
@@ -97,10 +97,10 @@ struct PrinterConfig {
 
 // The [server] table.
 struct ServerConfig {
-  std::string listen = "127.0.0.1:8631";   // HOST:PORT
-  std::optional<std::string> state_dir;    // default: $IPP3D_STATE_DIR or ~/.local/state/ipp3d
-  std::string log_level = "info";          // debug, info, warn, error
-  std::optional<std::string> log_file;     // default: stderr
+  std::string listen = "127.0.0.1:8631";  // HOST:PORT
+  std::optional<std::string> state_dir;   // default: $IPP3D_STATE_DIR or ~/.local/state/ipp3d
+  std::string log_level = "info";         // debug, info, warn, error
+  std::optional<std::string> log_file;    // default: stderr
   bool operator==(const ServerConfig&) const = default;
 };
 
