@@ -1,0 +1,77 @@
+// The interface between an ipp3d printer and the machine that prints: the
+// in-process VirtualBackend, and (next) Moonraker. States follow Klipper's
+// print_stats as Moonraker reports them.
+#pragma once
+
+#include "ipp3d/result.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace ipp3d::server {
+
+// Klipper's print_stats.state, plus whether the machine is there at all.
+enum class PrintState {
+  kStandby,    // idle, nothing loaded
+  kPrinting,   // printing (including heating up at the start of the file)
+  kPaused,     // paused by an operator or by the printer (e.g. filament runout)
+  kComplete,   // the last file finished
+  kCancelled,  // the last file was cancelled
+  kError,      // the last file failed; `message` says why
+};
+
+// "standby", "printing", ... (Klipper's spelling).
+const char* print_state_name(PrintState state);
+
+// A snapshot of the machine.
+struct PrintStatus {
+  bool ready = false;         // the machine accepts commands (Klippy ready)
+  std::string ready_message;  // why not ready, e.g. "Klipper is shutting down"
+  PrintState state = PrintState::kStandby;
+  std::string file;           // the file being (or last) printed, as named on upload
+  std::string message;        // error or pause text from the printer
+  int current_layer = 0;      // 1-based layer being printed, 0 = not started
+  int total_layers = 0;       // 0 = unknown
+  double progress = 0.0;      // 0..1 by file position
+  double elapsed_seconds = 0; // since the print started, excluding pauses
+  double hotend_temperature = 0, hotend_target = 0;  // °C
+  double bed_temperature = 0, bed_target = 0;        // °C
+};
+
+// What is known about a document before upload.
+struct UploadRequest {
+  std::filesystem::path file;  // verified plaintext G-code (readable by the server)
+  std::string remote_name;     // unique name chosen by the server, e.g. "ipp/job-0007-1.gcode"
+  std::string sha256_hex;      // lowercase SHA-256 of the file, or empty
+  int total_layers = 0;        // from the G-code, 0 = unknown
+};
+
+// All methods are thread-safe: a job's thread drives a print while IPP
+// threads ask for status, cancel, pause or resume. No method blocks longer
+// than its own documented timeout; a timeout is reported as an error whose
+// message says the outcome is unknown.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Current status. Errors only when the machine cannot be asked at all.
+  virtual Result<PrintStatus> status() = 0;
+  // Stores `request.file` on the machine under `request.remote_name`.
+  virtual Status upload(const UploadRequest& request) = 0;
+  // Starts printing an uploaded file. Errors: not ready, busy, unknown file.
+  virtual Status start(const std::string& remote_name) = 0;
+  // Cancels the current print (only when it is `remote_name`).
+  virtual Status cancel(const std::string& remote_name) = 0;
+  // Pauses / resumes the current print (checked against the current state).
+  virtual Status pause(const std::string& remote_name) = 0;
+  virtual Status resume(const std::string& remote_name) = 0;
+  // Removes an uploaded file (best effort after the job ends).
+  virtual Status remove(const std::string& remote_name) = 0;
+  // Turns all heaters off with a fixed command.
+  virtual Status heaters_off() = 0;
+  // Emergency stop: the machine halts at once and needs a restart.
+  virtual Status emergency_stop() = 0;
+};
+
+}  // namespace ipp3d::server

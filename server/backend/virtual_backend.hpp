@@ -1,0 +1,57 @@
+// VirtualBackend: an in-process simulated printer, so the default
+// configuration prints with no hardware. It stores uploads in a directory
+// (byte for byte, so tests can compare them with what a client sent), heats
+// up, "prints" the file's layers at a configurable speed, and completes.
+#pragma once
+
+#include "backend/backend.hpp"
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace ipp3d::server {
+
+struct VirtualBackendOptions {
+  std::filesystem::path storage_dir;  // uploads land in STORAGE_DIR/REMOTE_NAME
+  double seconds_per_layer = 0.5;     // simulated print speed (0 = as fast as possible)
+  double heat_seconds = 0.2;          // simulated heat-up time before layer 1
+  int hotend_target = 210;            // °C shown while printing
+  int bed_target = 60;                // °C shown while printing
+};
+
+// Counts the layers of a G-code file: slicer layer markers (";LAYER_CHANGE",
+// ";LAYER:n") when present, else increases of Z on extruding moves. Errors
+// when the file cannot be read.
+Result<int> count_gcode_layers(const std::filesystem::path& file);
+
+class VirtualBackend final : public Backend {
+ public:
+  explicit VirtualBackend(VirtualBackendOptions options);
+  ~VirtualBackend() override;  // stops the simulation thread
+  VirtualBackend(const VirtualBackend&) = delete;
+  VirtualBackend& operator=(const VirtualBackend&) = delete;
+
+  Result<PrintStatus> status() override;
+  Status upload(const UploadRequest& request) override;
+  Status start(const std::string& remote_name) override;
+  Status cancel(const std::string& remote_name) override;
+  Status pause(const std::string& remote_name) override;
+  Status resume(const std::string& remote_name) override;
+  Status remove(const std::string& remote_name) override;
+  Status heaters_off() override;
+  Status emergency_stop() override;
+
+ private:
+  void simulate(std::string remote_name, int total_layers);
+
+  VirtualBackendOptions options_;
+  std::mutex mutex_;                 // guards status_, stop_, paused_ and layers_
+  std::condition_variable changed_;  // signalled on cancel/pause/resume/stop
+  PrintStatus status_;
+  bool stop_ = false;
+  std::thread worker_;               // the running simulation, if any
+};
+
+}  // namespace ipp3d::server
