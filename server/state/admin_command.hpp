@@ -1,0 +1,18 @@
+// `ipp3d-server admin set-password`: creates or changes the admin account.
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+
+namespace ipp3d::server {
+
+// Sets the password of admin account `user` in STATE_DIR/ipp3d.db. When
+// `interactive` (stdin is a terminal) it prompts twice without echo on the
+// terminal; otherwise it reads one line from `in` (for scripts and tests).
+// Prints the outcome to `out`/`err`; returns the process exit status
+// (0 done, 1 refused or failed, with the reason on `err`).
+int admin_set_password(const std::filesystem::path& state_dir, const std::string& user, std::istream& in,
+                       bool interactive, std::ostream& out, std::ostream& err);
+
+}  // namespace ipp3d::server
