@@ -1,5 +1,10 @@
 #include "application.hpp"
 
+#include "backend/virtual_backend.hpp"
+#include "document_format.hpp"
+#include "ipp/operator_ops.hpp"
+#include "printer_driver.hpp"
+
 #include <algorithm>
 #include <exception>
 #include <system_error>
@@ -20,37 +25,34 @@ pappl_loglevel_t pappl_log_level(const std::string& level) {
   return PAPPL_LOGLEVEL_INFO;
 }
 
-// PAPPL's driver callback: finds the setup registered for `driver_name`.
-bool driver_callback(pappl_system_t*, const char* driver_name, const char*, const char*,
-                     pappl_pr_driver_data_t* driver_data, ipp_t** driver_attrs, void* data) {
-  const auto* printers = static_cast<const std::vector<PrinterSetup>*>(data);
-  const auto found = std::find_if(printers->begin(), printers->end(), [driver_name](const PrinterSetup& p) {
-    return p.driver_name == driver_name;
-  });
-  return found != printers->end() && fill_driver_data(*found, driver_data, driver_attrs);
+// The backend a printer's configuration asks for.
+std::unique_ptr<Backend> make_backend(const config::PrinterConfig& printer,
+                                      const std::filesystem::path& state_dir) {
+  VirtualBackendOptions options;
+  options.storage_dir = state_dir / "virtual" / printer.name;
+  options.seconds_per_layer = printer.virtual_seconds_per_layer;
+  return std::make_unique<VirtualBackend>(options);
 }
-
-// A no-op timer: PAPPL's main loop otherwise polls for 30 s, which delays
-// shutdown by as much.
-bool wake_main_loop(pappl_system_t*, void*) { return true; }
 
 }  // namespace
 
 Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   std::unique_ptr<Application> app(new Application(std::move(settings)));
-  std::error_code ec;
-  std::filesystem::create_directories(app->settings_.state_dir / "spool", ec);
-  if (ec) return start_error("state-dir", app->settings_.state_dir.string() + ": " + ec.message());
-  std::filesystem::permissions(app->settings_.state_dir, std::filesystem::perms::owner_all, ec);
-
+  if (auto opened = app->open_state(); !opened) return opened.error();
   auto tls = prepare_tls_identity(app->settings_.state_dir, app->settings_.listen.host);
   if (!tls) return tls.error();
   app->tls_ = tls.value();
 
   for (const auto& printer : app->settings_.config.printers) {
-    app->printers_.push_back(
-        {printer, config::capabilities_for(printer, printer.loaded_material), "ipp3d-" + printer.name});
+    app->printers_.push_back(std::make_unique<PrinterRuntime>(
+        printer, *app->store_, make_backend(printer, app->settings_.state_dir)));
   }
+  std::vector<PrinterRuntime*> runtimes;
+  for (auto& printer : app->printers_) runtimes.push_back(printer.get());
+  app->scheduler_ = std::make_unique<Scheduler>(runtimes);
+  app->verifier_ = std::make_unique<CredentialVerifier>(*app->store_);
+  app->gate_ = std::make_unique<RequestGate>(
+      *app->verifier_, [raw = app.get()](pappl_printer_t* p) { return raw->find_printer(p); });
   if (auto made = app->create_system(); !made) return made.error();
   if (auto made = app->create_printers(); !made) return made.error();
   return app;
@@ -58,6 +60,23 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
 
 Application::~Application() {
   if (system_ != nullptr) papplSystemDelete(system_);
+}
+
+Status Application::open_state() {
+  const auto& dir = settings_.state_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir / "spool", ec);
+  if (ec) return start_error("state-dir", dir.string() + ": " + ec.message());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  auto store = StateStore::open(dir / "ipp3d.db");
+  if (!store) return store.error();
+  store_ = std::move(store).value();
+  if (!store_->has_admin()) {
+    return start_error("admin",
+                       "no admin account yet: create one with `ipp3d-server admin set-password --state-dir " +
+                           dir.string() + "`");
+  }
+  return {};
 }
 
 Status Application::create_system() {
@@ -78,30 +97,76 @@ Status Application::create_system() {
   cupsSetServerCredentials(tls_.directory.c_str(), tls_.common_name.c_str(), /*auto_create=*/0);
   // PAPPL would advertise _ipp/_ipps and desktops would add a 2D printer.
   papplSystemSetDNSSDName(system_, nullptr);
+  papplSystemSetAdminGroup(system_, kAdminGroup);
+  papplSystemSetAuthCallback(system_, "Basic", auth_callback, this);
+  papplSystemSetMIMECallback(system_, mime_callback, nullptr);
+  papplSystemSetOperationCallback(system_, operation_callback, this);
 
-  drivers_.clear();
-  for (auto& printer : printers_) {
+  for (const auto& printer : printers_) driver_names_.push_back(driver_name_for(printer->name()));
+  for (std::size_t i = 0; i < printers_.size(); ++i) {
     drivers_.push_back(
-        {printer.driver_name.c_str(), printer.config.make_and_model.c_str(), nullptr, nullptr});
+        {driver_names_[i].c_str(), printers_[i]->config().make_and_model.c_str(), nullptr, nullptr});
   }
   papplSystemSetPrinterDrivers(system_, static_cast<int>(drivers_.size()), drivers_.data(), nullptr, nullptr,
-                               driver_callback, &printers_);
-  papplSystemAddTimerCallback(system_, 0, 1, wake_main_loop, nullptr);
+                               driver_callback, this);
+  // The scheduler's tick; it also keeps PAPPL's main loop from sleeping 30 s,
+  // which would delay shutdown by as much.
+  papplSystemAddTimerCallback(system_, 0, 1, timer_callback, this);
   return {};
 }
 
 Status Application::create_printers() {
-  for (const auto& printer : printers_) {
-    const std::string device_id = "MFG:ipp3d;MDL:" + printer.config.make_and_model + ";CMD:GCODE;";
+  for (auto& printer : printers_) {
+    const std::string device_id = "MFG:ipp3d;MDL:" + printer->config().make_and_model + ";CMD:GCODE;";
     pappl_printer_t* created =
-        papplPrinterCreate(system_, 0, printer.config.name.c_str(), printer.driver_name.c_str(),
+        papplPrinterCreate(system_, 0, printer->name().c_str(), driver_name_for(printer->name()).c_str(),
                            device_id.c_str(), "file:///dev/null");
-    if (created == nullptr)
-      return start_error("printer", "cannot create printer '" + printer.config.name + "'");
+    if (created == nullptr) return start_error("printer", "cannot create printer '" + printer->name() + "'");
+    printer->attach(created);
     papplPrinterSetDNSSDName(created, nullptr);
-    if (!printer.config.location.empty()) papplPrinterSetLocation(created, printer.config.location.c_str());
+    papplPrinterSetMaxActiveJobs(created, 0);
+    if (!printer->config().location.empty())
+      papplPrinterSetLocation(created, printer->config().location.c_str());
   }
   return {};
+}
+
+PrinterRuntime* Application::find_printer(pappl_printer_t* printer) const {
+  const auto found = std::find_if(printers_.begin(), printers_.end(),
+                                  [printer](const auto& p) { return p->printer() == printer; });
+  return found != printers_.end() ? found->get() : nullptr;
+}
+
+PrinterRuntime* Application::find_printer(const char* driver_name) const {
+  const auto found = std::find_if(printers_.begin(), printers_.end(), [driver_name](const auto& p) {
+    return driver_name != nullptr && driver_name_for(p->name()) == driver_name;
+  });
+  return found != printers_.end() ? found->get() : nullptr;
+}
+
+http_status_t Application::auth_callback(pappl_client_t* client, const char* group, gid_t, void* data) {
+  return static_cast<Application*>(data)->gate_->authorize(client, group);
+}
+
+bool Application::driver_callback(pappl_system_t*, const char* driver_name, const char*, const char*,
+                                  pappl_pr_driver_data_t* driver_data, ipp_t** driver_attrs, void* data) {
+  PrinterRuntime* printer = static_cast<Application*>(data)->find_printer(driver_name);
+  return printer != nullptr && fill_driver_data(*printer, driver_data, driver_attrs);
+}
+
+const char* Application::mime_callback(const unsigned char* header, size_t size, void*) {
+  // PAPPL keeps the returned pointer: it must be static.
+  return detect_format({header, size}) ? kGcodeFormat.data() : nullptr;
+}
+
+bool Application::operation_callback(pappl_client_t* client, void* data) {
+  auto* app = static_cast<Application*>(data);
+  return handle_vendor_operation(client, [app](pappl_printer_t* p) { return app->find_printer(p); });
+}
+
+bool Application::timer_callback(pappl_system_t*, void* data) {
+  static_cast<Application*>(data)->scheduler_->tick();
+  return true;
 }
 
 std::vector<std::string> Application::printer_uris() const {
@@ -110,7 +175,7 @@ std::vector<std::string> Application::printer_uris() const {
                                 std::to_string(settings_.listen.port);
   std::vector<std::string> uris;
   for (const auto& printer : printers_)
-    uris.push_back("ipps://" + authority + "/ipp/print/" + printer.config.name);
+    uris.push_back("ipps://" + authority + "/ipp/print/" + printer->name());
   return uris;
 }
 

@@ -1,10 +1,16 @@
 // The running printer application: one PAPPL system with one PAPPL printer
-// per configured [[printer]], TLS credentials from the state directory, and
-// PAPPL's own DNS-SD advertising turned off.
+// per configured [[printer]], TLS credentials and the state database in the
+// state directory, the request gate, the scheduler and the operator
+// operations wired into PAPPL's callbacks, and PAPPL's own DNS-SD
+// advertising turned off.
 #pragma once
 
+#include "ipp/credentials.hpp"
+#include "ipp/request_gate.hpp"
 #include "options.hpp"
-#include "printer_driver.hpp"
+#include "printer_runtime.hpp"
+#include "scheduler.hpp"
+#include "state/state_store.hpp"
 #include "tls.hpp"
 
 #include <pappl/pappl.h>
@@ -16,10 +22,14 @@
 namespace ipp3d::server {
 
 // Owns the PAPPL system. Printers and jobs are PAPPL's and only borrowed.
+// Everything below is created before PAPPL's threads start and is fixed
+// afterwards (no lock needed for the members themselves; each object guards
+// its own mutable state).
 class Application {
  public:
-  // Prepares the state directory and TLS identity and creates the PAPPL
-  // system and printers. Errors name the setting or file at fault.
+  // Prepares the state directory, database and TLS identity and creates the
+  // PAPPL system and printers. Errors name the setting or file at fault;
+  // a missing admin account is an error telling how to create one.
   static Result<std::unique_ptr<Application>> create(RunSettings settings);
 
   Application(const Application&) = delete;
@@ -36,14 +46,27 @@ class Application {
 
  private:
   explicit Application(RunSettings settings) : settings_(std::move(settings)) {}
+  Status open_state();
   Status create_system();
   Status create_printers();
+  PrinterRuntime* find_printer(pappl_printer_t* printer) const;
+  PrinterRuntime* find_printer(const char* driver_name) const;
+
+  static http_status_t auth_callback(pappl_client_t* client, const char* group, gid_t, void* data);
+  static bool driver_callback(pappl_system_t*, const char* driver_name, const char*, const char*,
+                              pappl_pr_driver_data_t* driver_data, ipp_t** driver_attrs, void* data);
+  static const char* mime_callback(const unsigned char* header, size_t size, void* data);
+  static bool operation_callback(pappl_client_t* client, void* data);
+  static bool timer_callback(pappl_system_t*, void* data);
 
   RunSettings settings_;
   TlsIdentity tls_;
-  // Read by PAPPL's driver callback (a borrowed pointer to this vector is
-  // registered): fixed after create(), so it needs no lock.
-  std::vector<PrinterSetup> printers_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<CredentialVerifier> verifier_;
+  std::unique_ptr<RequestGate> gate_;
+  std::vector<std::unique_ptr<PrinterRuntime>> printers_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::vector<std::string> driver_names_;
   std::vector<pappl_pr_driver_t> drivers_;
   pappl_system_t* system_ = nullptr;  // owned, papplSystemDelete in ~Application
 };

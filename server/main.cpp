@@ -1,21 +1,27 @@
 // ipp3d-server: the IPP 3D printer application.
 #include "application.hpp"
 #include "options.hpp"
+#include "state/admin_command.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <cstdio>
 #include <exception>
 #include <iostream>
+#include <unistd.h>
 
 namespace {
 
-// Defines the command-line interface; returns the parsed options.
-int parse_command_line(int argc, char** argv, ipp3d::server::CommandLine& command_line) {
-  CLI::App app{
-      "ipp3d-server: a secure IPP printer application for 3D printers.\n"
-      "Without --config it runs one virtual printer on 127.0.0.1:8631."};
+// What the command line asked for beyond the server options.
+struct Subcommands {
+  CLI::App* admin_set_password = nullptr;
+  std::string admin_user = "admin";
+};
+
+// Defines the command-line interface. Returns -1 to run, else an exit status.
+int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::CommandLine& command_line,
+                       Subcommands& subcommands) {
   app.set_version_flag("--version", "ipp3d-server 0.1.0");
+  app.fallthrough();
   app.add_option("--config", command_line.config_file, "TOML configuration file (docs/configuration.md)")
       ->check(CLI::ExistingFile);
   app.add_option("--listen", command_line.listen,
@@ -24,34 +30,64 @@ int parse_command_line(int argc, char** argv, ipp3d::server::CommandLine& comman
                  "state directory (keys, spool, database); default $IPP3D_STATE_DIR or ~/.local/state/ipp3d");
   app.add_option("--log-level", command_line.log_level, "debug, info, warn or error (default info)");
   app.add_option("--log-file", command_line.log_file, "log to FILE instead of stderr");
+  CLI::App* admin = app.add_subcommand("admin", "manage the admin account");
+  admin->require_subcommand(1);
+  subcommands.admin_set_password = admin->add_subcommand(
+      "set-password",
+      "create the admin account or change its password (prompts on a terminal, else reads one line "
+      "from standard input)");
+  subcommands.admin_set_password->add_option("--user", subcommands.admin_user,
+                                             "account name (default admin)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? -1 : 2;
+    return app.exit(e);
   }
-  return 0;
+  return -1;
+}
+
+// Runs the server in the foreground.
+int run_server(const ipp3d::server::CommandLine& command_line) {
+  auto settings = ipp3d::server::resolve_settings(command_line);
+  if (!settings) {
+    std::cerr << "ipp3d-server: " << settings.error().message << "\n";
+    return 2;
+  }
+  auto app = ipp3d::server::Application::create(std::move(settings).value());
+  if (!app) {
+    std::cerr << "ipp3d-server: " << app.error().message << "\n";
+    return 1;
+  }
+  for (const auto& uri : app.value()->printer_uris()) std::cout << "printer: " << uri << "\n";
+  std::cout << "certificate SHA-256: " << app.value()->certificate_fingerprint() << std::endl;
+  return app.value()->run();
+}
+
+// Runs `admin set-password`.
+int run_admin_set_password(const ipp3d::server::CommandLine& command_line, const std::string& user) {
+  auto settings = ipp3d::server::resolve_settings(command_line);
+  if (!settings) {
+    std::cerr << "ipp3d-server: " << settings.error().message << "\n";
+    return 2;
+  }
+  return ipp3d::server::admin_set_password(settings->state_dir, user, std::cin, ::isatty(STDIN_FILENO) == 1,
+                                           std::cout, std::cerr);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
+    CLI::App app{
+        "ipp3d-server: a secure IPP printer application for 3D printers.\n"
+        "Without --config it runs one virtual printer on 127.0.0.1:8631."};
     ipp3d::server::CommandLine command_line;
-    if (const int rc = parse_command_line(argc, argv, command_line); rc != 0) return rc < 0 ? 0 : rc;
-
-    auto settings = ipp3d::server::resolve_settings(command_line);
-    if (!settings) {
-      std::cerr << "ipp3d-server: " << settings.error().message << "\n";
-      return 2;
+    Subcommands subcommands;
+    if (const int rc = parse_command_line(app, argc, argv, command_line, subcommands); rc >= 0) return rc;
+    if (subcommands.admin_set_password->parsed()) {
+      return run_admin_set_password(command_line, subcommands.admin_user);
     }
-    auto app = ipp3d::server::Application::create(std::move(settings).value());
-    if (!app) {
-      std::cerr << "ipp3d-server: " << app.error().message << "\n";
-      return 1;
-    }
-    for (const auto& uri : app.value()->printer_uris()) std::cout << "printer: " << uri << "\n";
-    std::cout << "certificate SHA-256: " << app.value()->certificate_fingerprint() << std::endl;
-    return app.value()->run();
+    return run_server(command_line);
   } catch (const std::exception& e) {
     std::cerr << "ipp3d-server: " << e.what() << "\n";
   } catch (...) {

@@ -2,6 +2,8 @@
 
 #include "ipp3d/attributes/ipp_codec.hpp"
 
+#include "job_print.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <exception>
@@ -15,13 +17,6 @@ namespace {
 bool no_raster_job(pappl_job_t*, pappl_pr_options_t*, pappl_device_t*) { return false; }
 bool no_raster_page(pappl_job_t*, pappl_pr_options_t*, pappl_device_t*, unsigned) { return false; }
 bool no_raster_line(pappl_job_t*, pappl_pr_options_t*, pappl_device_t*, unsigned, const unsigned char*) {
-  return false;
-}
-
-// Print callback of this build: ipp3d has no print backend wired in yet, so
-// a job ends aborted with a message that says so.
-bool print_file_unavailable(pappl_job_t* job, pappl_pr_options_t*, pappl_device_t*) {
-  papplJobSetMessage(job, "This ipp3d-server build has no print backend yet; nothing was printed.");
   return false;
 }
 
@@ -77,18 +72,21 @@ const std::set<std::string>& pappl_generated_attributes() {
   return names;
 }
 
-bool fill_driver_data(const PrinterSetup& setup, pappl_pr_driver_data_t* d, ipp_t** driver_attrs) {
+std::string driver_name_for(const std::string& printer_name) { return "ipp3d-" + printer_name; }
+
+bool fill_driver_data(PrinterRuntime& printer, pappl_pr_driver_data_t* d, ipp_t** driver_attrs) {
   try {
     fill_sheet_fields(d);
-    d->printfile_cb = print_file_unavailable;
+    d->extension = &printer;
+    d->printfile_cb = print_job_file;
     d->format = "text/x-gcode";
-    copy_field(d->make_and_model, setup.config.make_and_model);
-    d->quality_default = static_cast<ipp_quality_t>(setup.capabilities.print_quality_default);
+    copy_field(d->make_and_model, printer.config().make_and_model);
+    d->quality_default = static_cast<ipp_quality_t>(printer.capabilities().print_quality_default);
     d->num_features = 1;
     d->features[0] = "ipp-3d";
 
     IppPtr attrs = make_ipp();
-    attributes::encode_capabilities(setup.capabilities, attrs.get(),
+    attributes::encode_capabilities(printer.capabilities(), attrs.get(),
                                     attributes::CapabilityEncoding{pappl_generated_attributes()});
     *driver_attrs = attrs.release();  // PAPPL takes ownership
     return true;

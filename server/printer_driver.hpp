@@ -3,30 +3,25 @@
 // and advertises the 3D capabilities (PWG 5100.21) through driver_attrs.
 #pragma once
 
-#include "ipp3d/attributes/capabilities.hpp"
-#include "ipp3d/config/config.hpp"
+#include "printer_runtime.hpp"
 
 #include <pappl/pappl.h>
 
 #include <set>
 #include <string>
-#include <vector>
 
 namespace ipp3d::server {
 
-// One configured printer as the driver callback sees it. Owned by the
-// Application; PAPPL holds a borrowed pointer to the list.
-struct PrinterSetup {
-  config::PrinterConfig config;
-  attributes::PrinterCapabilities capabilities;
-  std::string driver_name;  // "ipp3d-" + printer name
-};
+// The PAPPL driver name of a configured printer: "ipp3d-" + its name.
+std::string driver_name_for(const std::string& printer_name);
 
 // The attribute names PAPPL 1.3.1 generates itself; adding them through
 // driver_attrs would make them appear twice in Get-Printer-Attributes.
 const std::set<std::string>& pappl_generated_attributes();
 
-// Fills `driver` and `driver_attrs` for `setup`. Never throws.
-bool fill_driver_data(const PrinterSetup& setup, pappl_pr_driver_data_t* driver, ipp_t** driver_attrs);
+// Fills `driver` and `driver_attrs` for `printer`: the print callback is
+// print_job_file() and `driver->extension` points at `printer` (borrowed).
+// Never throws.
+bool fill_driver_data(PrinterRuntime& printer, pappl_pr_driver_data_t* driver, ipp_t** driver_attrs);
 
 }  // namespace ipp3d::server

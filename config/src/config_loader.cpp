@@ -128,6 +128,30 @@ void read_virtual(TableReader& printer, PrinterConfig& p) {
   reader.finish();
 }
 
+// Reads the optional [printer.limits] table (the G-code gate's limits).
+void read_limits(TableReader& printer, GcodeLimits& l) {
+  const toml::table* table = printer.table("limits");
+  if (table == nullptr) return;
+  TableReader reader(*table, join_path(printer.path(), "limits"), printer.diagnostics());
+  reader.read("max_velocity", l.max_velocity);
+  reader.read("max_z_velocity", l.max_z_velocity);
+  reader.read("max_extrude_velocity", l.max_extrude_velocity);
+  reader.read("max_accel", l.max_accel);
+  reader.read("max_jerk", l.max_jerk);
+  reader.read("max_square_corner_velocity", l.max_square_corner_velocity);
+  reader.read("max_junction_deviation", l.max_junction_deviation);
+  reader.read("acceleration", l.acceleration);
+  reader.read("square_corner_velocity", l.square_corner_velocity);
+  IntPair factor{};
+  if (reader.read("speed_factor", factor)) std::tie(l.speed_factor_min, l.speed_factor_max) = factor;
+  if (reader.read("flow_factor", factor)) std::tie(l.flow_factor_min, l.flow_factor_max) = factor;
+  reader.read("volume_tolerance", l.volume_tolerance);
+  reader.read("max_line_length", l.max_line_length);
+  reader.read("min_extrude_temp", l.min_extrude_temp);
+  reader.read("overridden_commands", l.overridden_commands);
+  reader.finish();
+}
+
 // Reads one [[printer]] table.
 PrinterConfig read_printer(TableReader& reader) {
   PrinterConfig p;
@@ -146,6 +170,7 @@ PrinterConfig read_printer(TableReader& reader) {
   p.bed = read_heater(reader, "bed", Need::kOptional);
   p.chamber = read_heater(reader, "chamber", Need::kOptional);
   read_virtual(reader, p);
+  read_limits(reader, p.limits);
   p.macros = read_tables<Macro>(reader, "macro", Need::kOptional, read_macro);
   p.materials = read_tables<MaterialConfig>(reader, "material", Need::kRequired, read_material);
   reader.finish();

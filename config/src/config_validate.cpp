@@ -21,6 +21,11 @@ constexpr int kMaxTemperature = 1000;           // °C, any heater
 constexpr double kMaxShellThicknessMm = 100.0;  // material shell_thickness
 constexpr std::size_t kMaxTextLength = 127;     // IPP text(127): make-and-model, location, info
 constexpr std::size_t kMaxNameLength = 255;     // IPP name(MAX) and keyword(255)
+constexpr double kMaxRate = 1e6;                // [printer.limits] speeds and accelerations
+constexpr int kMaxFactor = 1000;                // [printer.limits] speed_factor / flow_factor, percent
+constexpr double kMaxVolumeTolerance = 10.0;    // mm
+constexpr int kMinLineLength = 80;              // [printer.limits] max_line_length, bytes
+constexpr int kMaxLineLength = 65536;
 
 // Formats a number the short way: 220, 0.4, -4.
 std::string number(double value) {
@@ -266,6 +271,70 @@ void validate_macros(const PrinterConfig& p, const std::string& path, Diagnostic
   }
 }
 
+// Checks one positive speed or acceleration of [printer.limits] (0 < value <= 1e6).
+void validate_rate(double value, const std::string& path, const std::string& unit, Diagnostics& d) {
+  if (!(within(value, 0, kMaxRate) && value > 0)) {
+    d.check(path, number(value) + " " + unit + " must be greater than 0 and at most 1000000");
+  }
+}
+
+// Checks a [min, max] percentage pair of [printer.limits] (1 <= min <= max <= 1000).
+void validate_factor(int low, int high, const std::string& path, Diagnostics& d) {
+  if (low < 1 || high > kMaxFactor || low > high) {
+    d.check(path, "[" + std::to_string(low) + ", " + std::to_string(high) +
+                      "] must satisfy 1 <= min <= max <= 1000 percent");
+  }
+}
+
+// Checks the speeds and accelerations of [printer.limits].
+void validate_limit_rates(const GcodeLimits& l, const std::string& path, Diagnostics& d) {
+  const std::pair<const char*, double> speeds[] = {
+      {"max_velocity", l.max_velocity},
+      {"max_z_velocity", l.max_z_velocity},
+      {"max_extrude_velocity", l.max_extrude_velocity},
+      {"max_jerk", l.max_jerk},
+      {"max_square_corner_velocity", l.max_square_corner_velocity},
+      {"square_corner_velocity", l.square_corner_velocity}};
+  for (const auto& [key, value] : speeds) validate_rate(value, join_path(path, key), "mm/s", d);
+  validate_rate(l.max_accel, join_path(path, "max_accel"), "mm/s²", d);
+  validate_rate(l.acceleration, join_path(path, "acceleration"), "mm/s²", d);
+  validate_rate(l.max_junction_deviation, join_path(path, "max_junction_deviation"), "mm", d);
+  if (l.acceleration > l.max_accel && within(l.max_accel, 0, kMaxRate)) {
+    d.check(join_path(path, "acceleration"),
+            number(l.acceleration) + " mm/s² must not exceed max_accel (" + number(l.max_accel) + " mm/s²)");
+  }
+  if (l.square_corner_velocity > l.max_square_corner_velocity) {
+    d.check(join_path(path, "square_corner_velocity"),
+            number(l.square_corner_velocity) + " mm/s must not exceed max_square_corner_velocity (" +
+                number(l.max_square_corner_velocity) + " mm/s)");
+  }
+}
+
+// Checks the [printer.limits] table.
+void validate_limits(const GcodeLimits& l, const std::string& printer_path, Diagnostics& d) {
+  const std::string path = join_path(printer_path, "limits");
+  validate_limit_rates(l, path, d);
+  validate_factor(l.speed_factor_min, l.speed_factor_max, join_path(path, "speed_factor"), d);
+  validate_factor(l.flow_factor_min, l.flow_factor_max, join_path(path, "flow_factor"), d);
+  if (!within(l.volume_tolerance, 0, kMaxVolumeTolerance)) {
+    d.check(join_path(path, "volume_tolerance"), number(l.volume_tolerance) + " mm is outside 0-10 mm");
+  }
+  if (l.max_line_length < kMinLineLength || l.max_line_length > kMaxLineLength) {
+    d.check(join_path(path, "max_line_length"),
+            std::to_string(l.max_line_length) + " bytes is outside 80-65536 bytes");
+  }
+  if (l.min_extrude_temp < 0 || l.min_extrude_temp > kMaxTemperature) {
+    d.check(join_path(path, "min_extrude_temp"),
+            std::to_string(l.min_extrude_temp) + " °C is outside 0-1000 °C");
+  }
+  for (std::size_t i = 0; i < l.overridden_commands.size(); ++i) {
+    if (!is_upper_name(l.overridden_commands[i])) {
+      d.check(index_path(join_path(path, "overridden_commands"), i),
+              "\"" + l.overridden_commands[i] + "\" is not an upper-case command name (A-Z, 0-9, '_')");
+    }
+  }
+}
+
 // Checks the printer's identity, backend and text attributes.
 void validate_identity(const PrinterConfig& p, const std::string& path, Diagnostics& d) {
   if (!is_printer_name(p.name)) {
@@ -303,6 +372,7 @@ void validate_printer(const PrinterConfig& p, const std::string& path, Diagnosti
   }
   validate_macros(p, path, d);
   validate_materials(p, path, d);
+  validate_limits(p.limits, path, d);
 }
 
 }  // namespace

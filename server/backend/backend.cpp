@@ -1,1 +1,25 @@
-// in progress
+// Names of the backend's print states, spelled as Klipper's print_stats does.
+#include "backend/backend.hpp"
+
+namespace ipp3d::server {
+
+// Klipper's spelling of `state` ("standby", "printing", ...).
+const char* print_state_name(PrintState state) {
+  switch (state) {
+    case PrintState::kStandby:
+      return "standby";
+    case PrintState::kPrinting:
+      return "printing";
+    case PrintState::kPaused:
+      return "paused";
+    case PrintState::kComplete:
+      return "complete";
+    case PrintState::kCancelled:
+      return "cancelled";
+    case PrintState::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+}  // namespace ipp3d::server

@@ -7,8 +7,11 @@
 #include "backend/backend.hpp"
 
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace ipp3d::server {
@@ -44,14 +47,20 @@ class VirtualBackend final : public Backend {
   Status emergency_stop() override;
 
  private:
-  void simulate(std::string remote_name, int total_layers);
+  // Runs one print (heat-up, then `total_layers` layers) for `generation`.
+  void simulate(int total_layers, std::uint64_t generation);
+  // Lets `seconds` of printing time pass (pauses do not count); false when
+  // the print of `generation` ended meanwhile. Requires `lock` held.
+  bool run_for(std::unique_lock<std::mutex>& lock, double seconds, std::uint64_t generation);
 
   VirtualBackendOptions options_;
-  std::mutex mutex_;                 // guards status_, stop_, paused_ and layers_
+  std::mutex mutex_;                 // guards status_, stop_, generation_, layers_ and worker_
   std::condition_variable changed_;  // signalled on cancel/pause/resume/stop
   PrintStatus status_;
   bool stop_ = false;
-  std::thread worker_;               // the running simulation, if any
+  std::uint64_t generation_ = 0;       // bumped by start and emergency_stop; older workers exit
+  std::map<std::string, int> layers_;  // uploaded files and their layer counts (0 = unknown)
+  std::thread worker_;                 // the running simulation, if any
 };
 
 }  // namespace ipp3d::server

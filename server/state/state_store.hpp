@@ -29,28 +29,28 @@ const char* role_name(Role role);
 // Persistent state of one printer.
 struct PrinterState {
   std::optional<std::string> loaded_material;  // material-key, nullopt = nothing loaded
-  bool plate_clear = true;                      // the build plate is clear: the next print may start
+  bool plate_clear = true;                     // the build plate is clear: the next print may start
   bool operator==(const PrinterState&) const = default;
 };
 
 // One job as the ledger remembers it (PAPPL forgets messages and custom
 // attributes of completed jobs across restarts).
 struct JobRecord {
-  std::string printer;          // printer name
+  std::string printer;  // printer name
   int job_id = 0;
-  std::string name;             // job-name
-  std::string user;             // job-originating-user-name
-  int state = 3;                // ipp_jstate_t: 3 pending ... 9 completed
+  std::string name;                  // job-name
+  std::string user;                  // job-originating-user-name
+  int state = 3;                     // ipp_jstate_t: 3 pending ... 9 completed
   std::vector<std::string> reasons;  // job-state-reasons keywords
-  std::string message;          // job-state-message
-  std::int64_t created = 0;     // UNIX time
-  std::int64_t processing = 0;  // UNIX time, 0 = not yet
-  std::int64_t completed = 0;   // UNIX time, 0 = not yet
-  int impressions = 0;          // total layers
+  std::string message;               // job-state-message
+  std::int64_t created = 0;          // UNIX time
+  std::int64_t processing = 0;       // UNIX time, 0 = not yet
+  std::int64_t completed = 0;        // UNIX time, 0 = not yet
+  int impressions = 0;               // total layers
   int impressions_completed = 0;
   int copies = 1;
   int copies_completed = 0;
-  std::string material_key;     // the material the job prints with
+  std::string material_key;  // the material the job prints with
   bool operator==(const JobRecord&) const = default;
 };
 
@@ -70,9 +70,10 @@ class StateStore {
   [[nodiscard]] int schema_version();
 
   // Accounts. Passwords are stored as Argon2id strings (libsodium
-  // crypto_pwhash_str, MODERATE limits capped for a 512 MB host); never in clear.
-  // Sets (creating if missing) `user`'s password and role. Errors: empty
-  // user name or a password shorter than 8 characters.
+  // crypto_pwhash_str, INTERACTIVE limits: 64 MiB, fits a 512 MB host); never in clear.
+  // Sets (creating if missing) `user`'s password and role. Errors: a user
+  // name that is not 1-64 characters of [A-Za-z0-9._-], or a password
+  // shorter than 8 characters.
   Status set_password(const std::string& user, const std::string& password, Role role);
   // The role of `user` when `password` is right; nullopt otherwise (unknown
   // users cost the same hashing time as wrong passwords).
@@ -98,9 +99,13 @@ class StateStore {
   Status reserve_job_ids(const std::string& printer, int next);
 
  private:
+  // Stateless deleter for the connection (sqlite3_close_v2).
+  struct DbCloser {
+    void operator()(sqlite3* db) const noexcept;
+  };
   explicit StateStore(sqlite3* db) : db_(db) {}
-  std::mutex mutex_;       // guards db_ (one connection shared by PAPPL's threads)
-  sqlite3* db_ = nullptr;  // owned; closed in the destructor
+  std::mutex mutex_;                       // guards db_ (one connection shared by PAPPL's threads)
+  std::unique_ptr<sqlite3, DbCloser> db_;  // owned; closed in the destructor
 };
 
 }  // namespace ipp3d::server

@@ -71,6 +71,31 @@ struct MaterialConfig {
   bool operator==(const MaterialConfig&) const = default;
 };
 
+// The [printer.limits] table: what the G-code gate (ipp3d::gcode) enforces
+// besides the build volume and heater limits. Speeds are mm/s, accelerations
+// mm/s², factors percent. Every key has a default, so a file without the table
+// stays valid. docs/gcode-policy.md explains each rule.
+struct GcodeLimits {
+  double max_velocity = 500.0;               // G0/G1 F (as mm/s), M203 X/Y, SET_VELOCITY_LIMIT VELOCITY
+  double max_z_velocity = 50.0;              // M203 Z
+  double max_extrude_velocity = 120.0;       // M203 E
+  double max_accel = 10000.0;                // M201, M204, SET_VELOCITY_LIMIT ACCEL/ACCEL_TO_DECEL
+  double max_jerk = 20.0;                    // M205 X/Y/Z/E (mm/s)
+  double max_square_corner_velocity = 20.0;  // SET_VELOCITY_LIMIT SQUARE_CORNER_VELOCITY
+  double max_junction_deviation = 0.5;       // M205 J (mm)
+  double acceleration = 1500.0;              // the printer's own acceleration (print-time estimate)
+  double square_corner_velocity = 5.0;       // the printer's own corner speed (print-time estimate)
+  int speed_factor_min = 10;                 // M220 S, percent
+  int speed_factor_max = 200;
+  int flow_factor_min = 50;  // M221 S, percent
+  int flow_factor_max = 150;
+  double volume_tolerance = 0.5;                 // mm a position may lie outside [printer.volume]
+  int max_line_length = 1024;                    // bytes per line, without the line end
+  int min_extrude_temp = 170;                    // °C; cold-extrusion limit when the job has no material
+  std::vector<std::string> overridden_commands;  // standard commands a Klipper macro replaces
+  bool operator==(const GcodeLimits&) const = default;
+};
+
 // One [[printer]] table.
 struct PrinterConfig {
   std::string name;                 // queue name: letters, digits, '-' and '_'
@@ -88,6 +113,7 @@ struct PrinterConfig {
   double filament_diameter_mm = 1.75;
   bool auto_start_next = false;                // start the next job without a plate-clear confirmation
   std::vector<Macro> macros;                   // allowed Klipper macros
+  GcodeLimits limits;                          // the G-code gate's limits ([printer.limits])
   std::vector<MaterialConfig> materials;       // the material database
   std::optional<std::string> loaded_material;  // key loaded at first start
   // Virtual backend: simulated seconds per layer (0 = as fast as possible).

@@ -1,0 +1,26 @@
+// Operator actions as vendor IPP operations (docs/ipp-extensions.md), served
+// through PAPPL's operation callback. All need the admin account over TLS.
+#pragma once
+
+#include "printer_runtime.hpp"
+
+#include <pappl/pappl.h>
+
+#include <functional>
+
+namespace ipp3d::server {
+
+// Vendor operation codes (IPP reserves 0x4000-0x7FFF for vendor extensions).
+enum VendorOperation : int {
+  kOpLoadMaterial = 0x4001,       // ipp3d-Load-Material: material-key (keyword)
+  kOpUnloadMaterial = 0x4002,     // ipp3d-Unload-Material
+  kOpConfirmPlateClear = 0x4003,  // ipp3d-Confirm-Plate-Clear
+};
+
+// PAPPL's operation callback for ipp3d's vendor operations. Returns false for
+// operations it does not handle (PAPPL then answers operation-not-supported).
+// Never throws.
+bool handle_vendor_operation(pappl_client_t* client,
+                             const std::function<PrinterRuntime*(pappl_printer_t*)>& lookup) noexcept;
+
+}  // namespace ipp3d::server

@@ -1,0 +1,214 @@
+#include "ipp/request_gate.hpp"
+
+#include "ipp3d/attributes/ipp_codec.hpp"
+#include "ipp3d/attributes/validation.hpp"
+
+#include "document_format.hpp"
+
+#include <array>
+#include <cstring>
+#include <exception>
+#include <string>
+
+namespace ipp3d::server {
+namespace {
+
+// The top-level attribute name of an error path: "materials-col[0].x" -> "materials-col".
+std::string top_level_name(const std::string& path) { return path.substr(0, path.find_first_of("[.")); }
+
+// Sets an IPP error on the response with the reason in status-message and
+// detailed-status-message (PAPPL may later overwrite status-message, never
+// the detailed one).
+void set_refusal(pappl_client_t* client, ipp_status_t status, const std::string& message) {
+  ipp_t* response = papplClientRespondIPP(client, status, "%s", message.c_str());
+  ippAddString(response, IPP_TAG_OPERATION, IPP_TAG_TEXT, "detailed-status-message", nullptr,
+               message.c_str());
+}
+
+// Makes PAPPL give up on the request by itself after our refusal, without
+// creating a job (see docs/ipp-extensions.md, "How requests are refused").
+void make_pappl_give_up(pappl_client_t* client, ipp_op_t op) {
+  if (op == IPP_OP_PRINT_JOB) {
+    discard_request_body(client);  // PAPPL then finds no document and creates no job
+  } else if (op == IPP_OP_CREATE_JOB) {
+    ipp_t* request = papplClientGetRequest(client);
+    if (ipp_attribute_t* fidelity = ippFindAttribute(request, "ipp-attribute-fidelity", IPP_TAG_ZERO)) {
+      ippDeleteAttribute(request, fidelity);
+    }
+    // A wrongly typed ipp-attribute-fidelity makes PAPPL's own validation fail.
+    ippAddInteger(request, IPP_TAG_OPERATION, IPP_TAG_INTEGER, "ipp-attribute-fidelity", 0);
+  }
+  // Validate-Job: PAPPL answers with the status already set.
+}
+
+// Peeks at the start of the document body without consuming it.
+std::optional<std::string> peek_document_format(pappl_client_t* client) {
+  std::array<unsigned char, 8192> header{};
+  const ssize_t bytes =
+      httpPeek(papplClientGetHTTP(client), reinterpret_cast<char*>(header.data()), header.size());
+  if (bytes <= 0) return std::nullopt;
+  return detect_format({header.data(), static_cast<std::size_t>(bytes)});
+}
+
+// The document format a request declares ("" when absent).
+std::string declared_format(ipp_t* request) {
+  const char* format =
+      ippGetString(ippFindAttribute(request, "document-format", IPP_TAG_MIMETYPE), 0, nullptr);
+  return format != nullptr ? format : "";
+}
+
+// Checks the declared and (when a document follows) detected format. Returns
+// an empty string when acceptable, else the reason.
+std::string format_problem(pappl_client_t* client, bool has_document) {
+  const std::string declared = declared_format(papplClientGetRequest(client));
+  if (!declared.empty() && declared != kOctetStream && !is_accepted_format(declared)) {
+    return "document-format '" + declared + "' is not supported: this printer prints G-code (text/x-gcode)";
+  }
+  if (!has_document) return {};
+  if (!peek_document_format(client)) {
+    return "the document is not G-code: this printer prints G-code (text/x-gcode) only";
+  }
+  return {};
+}
+
+// Adds the refused document-format to the unsupported-attributes group.
+void report_unsupported_format(pappl_client_t* client) {
+  const std::string declared = declared_format(papplClientGetRequest(client));
+  ippAddString(papplClientGetResponse(client), IPP_TAG_UNSUPPORTED_GROUP, IPP_TAG_MIMETYPE, "document-format",
+               nullptr, declared.empty() ? std::string(kOctetStream).c_str() : declared.c_str());
+}
+
+// Replaces the client's job-hold-until/-time with "indefinite" (every job is
+// held on arrival; the scheduler releases it) and keeps the client's request
+// in kRequestedHoldAttribute for the scheduler.
+void hold_on_arrival(ipp_t* request) {
+  std::string requested = "no-hold";
+  if (ipp_attribute_t* hold = ippFindAttribute(request, "job-hold-until", IPP_TAG_ZERO)) {
+    if (const char* value = ippGetString(hold, 0, nullptr)) requested = value;
+    ippDeleteAttribute(request, hold);
+  }
+  if (ipp_attribute_t* hold_time = ippFindAttribute(request, "job-hold-until-time", IPP_TAG_ZERO)) {
+    ippDeleteAttribute(request, hold_time);
+    requested = "indefinite";  // a timed hold is kept until an operator acts (not yet supported: see docs)
+  }
+  ippAddString(request, IPP_TAG_JOB, IPP_TAG_KEYWORD, kRequestedHoldAttribute, nullptr, requested.c_str());
+  ippAddString(request, IPP_TAG_JOB, IPP_TAG_KEYWORD, "job-hold-until", nullptr, "indefinite");
+}
+
+}  // namespace
+
+void discard_request_body(pappl_client_t* client) {
+  http_t* http = papplClientGetHTTP(client);
+  if (httpGetState(http) != HTTP_STATE_POST_RECV) return;
+  std::array<char, 65536> buffer{};
+  while (httpRead2(http, buffer.data(), buffer.size()) > 0) {
+  }
+}
+
+http_status_t RequestGate::authorize(pappl_client_t* client, const char* group) noexcept {
+  try {
+    const bool admin_required = group != nullptr && std::strcmp(group, kAdminGroup) == 0;
+    if (!papplClientIsEncrypted(client)) {
+      discard_request_body(client);
+      return HTTP_STATUS_UPGRADE_REQUIRED;
+    }
+    if (const http_status_t identity = check_identity(client, admin_required);
+        identity != HTTP_STATUS_CONTINUE) {
+      discard_request_body(client);
+      return identity;
+    }
+    if (admin_required) return HTTP_STATUS_CONTINUE;
+    switch (papplClientGetOperation(client)) {
+      case IPP_OP_PRINT_JOB:
+      case IPP_OP_VALIDATE_JOB:
+      case IPP_OP_CREATE_JOB:
+        if (PrinterRuntime* printer = lookup_(papplClientGetPrinter(client)))
+          screen_job_request(client, *printer);
+        break;
+      case IPP_OP_SEND_DOCUMENT:
+        screen_send_document(client);
+        break;
+      case IPP_OP_HOLD_JOB:
+      case IPP_OP_RELEASE_JOB:
+        // The scheduler owns the queue order: nobody holds or releases by hand.
+        return HTTP_STATUS_FORBIDDEN;
+      default:
+        break;
+    }
+    return HTTP_STATUS_CONTINUE;
+  } catch (const std::exception& e) {
+    papplLogClient(client, PAPPL_LOGLEVEL_ERROR, "Request refused after an internal error: %s", e.what());
+    return HTTP_STATUS_SERVER_ERROR;
+  } catch (...) {
+    return HTTP_STATUS_SERVER_ERROR;
+  }
+}
+
+http_status_t RequestGate::check_identity(pappl_client_t* client, bool admin_required) {
+  const char* header = httpGetField(papplClientGetHTTP(client), HTTP_FIELD_AUTHORIZATION);
+  if (header != nullptr && *header != '\0') {
+    const auto credentials = parse_basic_authorization(header);
+    if (!credentials) return HTTP_STATUS_UNAUTHORIZED;
+    const auto role = verifier_.verify(*credentials);
+    if (!role) {
+      papplLogClient(client, PAPPL_LOGLEVEL_WARN, "Failed login for \"%s\".", credentials->user.c_str());
+      return HTTP_STATUS_UNAUTHORIZED;
+    }
+    if (admin_required && *role != Role::kAdmin) return HTTP_STATUS_FORBIDDEN;
+    papplClientSetUsername(client, credentials->user.c_str());
+    return HTTP_STATUS_CONTINUE;
+  }
+  if (admin_required) return HTTP_STATUS_UNAUTHORIZED;
+  // Without accounts for printing (they come with roles), a client is known by
+  // its requesting-user-name.
+  const char* name = ippGetString(
+      ippFindAttribute(papplClientGetRequest(client), "requesting-user-name", IPP_TAG_NAME), 0, nullptr);
+  papplClientSetUsername(client, name != nullptr && *name != '\0' ? name : "anonymous");
+  return HTTP_STATUS_CONTINUE;
+}
+
+void RequestGate::screen_job_request(pappl_client_t* client, PrinterRuntime& printer) {
+  ipp_t* request = papplClientGetRequest(client);
+  const ipp_op_t op = papplClientGetOperation(client);
+
+  if (const std::string problem = format_problem(client, op == IPP_OP_PRINT_JOB); !problem.empty()) {
+    set_refusal(client, IPP_STATUS_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED, problem);
+    report_unsupported_format(client);
+    make_pappl_give_up(client, op);
+    return;
+  }
+  auto ticket = attributes::decode_job_ticket(request);
+  Status verdict = ticket ? Status{} : Status{ticket.error()};
+  if (ticket) {
+    auto validated = attributes::validate_job_ticket(*ticket, printer.capabilities(),
+                                                     attributes::LoadedMaterialPolicy::kMayWait);
+    if (!validated) verdict = validated.error();
+  }
+  if (!verdict) {
+    set_refusal(client, IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES, verdict.error().message);
+    const std::string name = top_level_name(verdict.error().attribute);
+    if (ipp_attribute_t* offending = ippFindAttribute(request, name.c_str(), IPP_TAG_ZERO)) {
+      ipp_attribute_t* copy = ippCopyAttribute(papplClientGetResponse(client), offending, 0);
+      ippSetGroupTag(papplClientGetResponse(client), &copy, IPP_TAG_UNSUPPORTED_GROUP);
+    }
+    make_pappl_give_up(client, op);
+    return;
+  }
+  if (op != IPP_OP_VALIDATE_JOB) hold_on_arrival(request);
+}
+
+void RequestGate::screen_send_document(pappl_client_t* client) {
+  const std::string problem =
+      format_problem(client, httpGetState(papplClientGetHTTP(client)) == HTTP_STATE_POST_RECV);
+  if (problem.empty()) return;
+  set_refusal(client, IPP_STATUS_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED, problem);
+  report_unsupported_format(client);
+  discard_request_body(client);
+  if (pappl_job_t* job = papplClientGetJob(client)) {
+    papplJobSetReasons(job, PAPPL_JREASON_DOCUMENT_FORMAT_ERROR, PAPPL_JREASON_NONE);
+    papplJobSetMessage(job, problem.c_str());
+    papplJobCancel(job);
+  }
+}
+
+}  // namespace ipp3d::server

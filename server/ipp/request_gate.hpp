@@ -1,0 +1,53 @@
+// The request gate: PAPPL's authentication callback, the only ipp3d code that
+// runs before PAPPL handles a request that needs authorization. It
+//  - requires TLS (426 Upgrade Required on plain HTTP),
+//  - checks HTTP Basic credentials; admin operations need the admin account,
+//  - refuses documents that are not G-code and job tickets that fail
+//    validation, answering with a real IPP error and creating no job
+//    (the recipe of docs/ipp-extensions.md), and
+//  - holds every new job on arrival so the scheduler owns the queue order.
+// Operations PAPPL serves without authorization (Get-Printer-Attributes,
+// Identify-Printer, Get-System-Attributes) never reach it.
+#pragma once
+
+#include "ipp/credentials.hpp"
+#include "printer_runtime.hpp"
+
+#include <pappl/pappl.h>
+
+#include <functional>
+
+namespace ipp3d::server {
+
+// The group name PAPPL passes for admin checks (set with
+// papplSystemSetAdminGroup; "none" makes PAPPL skip its own group lookup).
+inline constexpr const char* kAdminGroup = "none";
+
+// The job attribute that records a client's own job-hold-until (PAPPL only
+// ever sees "indefinite").
+inline constexpr const char* kRequestedHoldAttribute = "ipp3d-job-hold-until";
+
+class RequestGate {
+ public:
+  using PrinterLookup = std::function<PrinterRuntime*(pappl_printer_t*)>;
+  RequestGate(CredentialVerifier& verifier, PrinterLookup lookup)
+      : verifier_(verifier), lookup_(std::move(lookup)) {}
+
+  // PAPPL's auth callback. Never throws; returns HTTP_STATUS_CONTINUE to let
+  // PAPPL proceed (possibly with an IPP error already set in the response).
+  http_status_t authorize(pappl_client_t* client, const char* group) noexcept;
+
+ private:
+  http_status_t check_identity(pappl_client_t* client, bool admin_required);
+  void screen_job_request(pappl_client_t* client, PrinterRuntime& printer);
+  void screen_send_document(pappl_client_t* client);
+
+  CredentialVerifier& verifier_;
+  PrinterLookup lookup_;
+};
+
+// Reads and discards the rest of the request body (so that an answer that
+// refuses the request leaves the connection usable).
+void discard_request_body(pappl_client_t* client);
+
+}  // namespace ipp3d::server

@@ -1,0 +1,204 @@
+#include "job_print.hpp"
+
+#include "backend/virtual_backend.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <thread>
+
+namespace ipp3d::server {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kPollInterval = 200ms;
+constexpr auto kCancelGrace = 2s;
+
+// "m:ss" or "h:mm:ss".
+std::string clock_text(double seconds) {
+  const long total = static_cast<long>(seconds);
+  char text[32];
+  if (total >= 3600) {
+    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
+  } else {
+    std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
+  }
+  return text;
+}
+
+// How a copy ended.
+enum class CopyOutcome { kComplete, kCanceled, kFailed };
+
+// Drives one job; lives for one printfile_cb call.
+class JobRun {
+ public:
+  JobRun(pappl_job_t* job, PrinterRuntime& printer, int copies)
+      : job_(job), printer_(printer), copies_(copies < 1 ? 1 : copies) {}
+
+  bool run();
+
+ private:
+  Status prepare();
+  CopyOutcome print_copy(int copy);
+  bool wait_for_plate(int copy);
+  void show_progress(int copy, const PrintStatus& status);
+  void record(int state, const std::string& message);
+
+  pappl_job_t* job_;
+  PrinterRuntime& printer_;
+  int copies_;
+  int layers_ = 0;
+  int shown_impressions_ = 0;
+  std::string remote_name_;
+  std::string last_message_;
+};
+
+bool JobRun::run() {
+  if (auto prepared = prepare(); !prepared) {
+    papplJobSetMessage(job_, prepared.error().message.c_str());
+    record(IPP_JSTATE_ABORTED, prepared.error().message);
+    return false;
+  }
+  record(IPP_JSTATE_PROCESSING, "Printing.");
+  for (int copy = 1; copy <= copies_; ++copy) {
+    if (copy > 1 && !wait_for_plate(copy)) break;
+    const CopyOutcome outcome = print_copy(copy);
+    (void)printer_.mark_plate_used();
+    if (outcome == CopyOutcome::kFailed) {
+      (void)printer_.backend().remove(remote_name_);
+      record(IPP_JSTATE_ABORTED, last_message_);
+      return false;
+    }
+    if (outcome == CopyOutcome::kCanceled) break;
+  }
+  (void)printer_.backend().remove(remote_name_);
+  if (papplJobIsCanceled(job_)) {
+    papplJobSetMessage(job_, "Canceled.");
+    record(IPP_JSTATE_CANCELED, "Canceled.");
+    return true;
+  }
+  const std::string done = copies_ == 1 ? "Printed." : "Printed " + std::to_string(copies_) + " copies.";
+  papplJobSetMessage(job_, done.c_str());
+  record(IPP_JSTATE_COMPLETED, done);
+  return true;
+}
+
+Status JobRun::prepare() {
+  const char* file = papplJobGetFilename(job_);
+  if (file == nullptr) return Error{IPP_STATUS_ERROR_INTERNAL, "The job has no document.", "", 0};
+  auto layers = count_gcode_layers(file);
+  if (!layers) return layers.error();
+  layers_ = *layers;
+  papplJobSetImpressions(job_, (layers_ > 0 ? layers_ : 1) * copies_);
+  remote_name_ = "ipp/" + printer_.name() + "-job-" + std::to_string(papplJobGetID(job_)) + ".gcode";
+  return printer_.backend().upload(UploadRequest{file, remote_name_, "", layers_});
+}
+
+CopyOutcome JobRun::print_copy(int copy) {
+  Backend& backend = printer_.backend();
+  if (auto started = backend.start(remote_name_); !started) {
+    last_message_ = "The printer refused to start: " + started.error().message;
+    papplJobSetMessage(job_, last_message_.c_str());
+    return CopyOutcome::kFailed;
+  }
+  std::optional<std::chrono::steady_clock::time_point> cancel_sent;
+  for (;;) {
+    std::this_thread::sleep_for(kPollInterval);
+    auto status = backend.status();
+    if (!status) continue;  // a status error means "unknown": ask again
+    if (status->file == remote_name_) show_progress(copy, *status);
+    if (status->state == PrintState::kComplete && status->file == remote_name_) return CopyOutcome::kComplete;
+    if (status->state == PrintState::kCancelled) return CopyOutcome::kCanceled;
+    if (status->state == PrintState::kError) {
+      last_message_ =
+          "The print failed: " + (status->message.empty() ? std::string("printer error") : status->message);
+      papplJobSetMessage(job_, last_message_.c_str());
+      return CopyOutcome::kFailed;
+    }
+    if (papplJobIsCanceled(job_)) {
+      if (!cancel_sent) {
+        (void)backend.cancel(remote_name_);
+        cancel_sent = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - *cancel_sent > kCancelGrace) {
+        return CopyOutcome::kCanceled;
+      }
+    }
+  }
+}
+
+bool JobRun::wait_for_plate(int copy) {
+  const std::string message = "Copy " + std::to_string(copy - 1) + " of " + std::to_string(copies_) +
+                              " printed: waiting for an operator to confirm that the build plate is clear.";
+  papplJobSetMessage(job_, message.c_str());
+  while (!printer_.plate_clear()) {
+    if (papplJobIsCanceled(job_)) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return true;
+}
+
+void JobRun::show_progress(int copy, const PrintStatus& status) {
+  const int layers = layers_ > 0 ? layers_ : 1;
+  const int done_in_copy = std::min(status.current_layer, layers);
+  const int impressions = (copy - 1) * layers + done_in_copy;
+  if (impressions > shown_impressions_) {
+    papplJobSetImpressionsCompleted(job_, impressions - shown_impressions_);
+    shown_impressions_ = impressions;
+  }
+  const std::string copy_prefix =
+      copies_ > 1 ? "Copy " + std::to_string(copy) + " of " + std::to_string(copies_) + ": " : "";
+  const std::string message =
+      status.current_layer == 0
+          ? copy_prefix + "heating up."
+          : progress_message(copy, copies_, status.current_layer, layers_, status.elapsed_seconds);
+  if (message != last_message_) {
+    last_message_ = message;
+    papplJobSetMessage(job_, message.c_str());
+  }
+}
+
+void JobRun::record(int state, const std::string& message) {
+  JobRecord entry;
+  entry.printer = printer_.name();
+  entry.job_id = papplJobGetID(job_);
+  entry.name = papplJobGetName(job_) != nullptr ? papplJobGetName(job_) : "";
+  entry.user = papplJobGetUsername(job_) != nullptr ? papplJobGetUsername(job_) : "";
+  entry.state = state;
+  entry.message = message;
+  entry.created = static_cast<std::int64_t>(papplJobGetTimeCreated(job_));
+  entry.impressions = papplJobGetImpressions(job_);
+  entry.impressions_completed = shown_impressions_;
+  entry.copies = copies_;
+  entry.material_key = printer_.loaded_material().value_or("");
+  (void)printer_.store().save_job(entry);
+}
+
+}  // namespace
+
+std::string progress_message(int copy, int copies, int layer, int layers, double elapsed_seconds) {
+  std::string text;
+  if (copies > 1) text = "Copy " + std::to_string(copy) + " of " + std::to_string(copies) + ": ";
+  text += "layer " + std::to_string(layer);
+  if (layers > 0) {
+    text += " of " + std::to_string(layers) + " (" + std::to_string(layer * 100 / layers) + "%)";
+  }
+  return text + ", " + clock_text(elapsed_seconds) + " elapsed";
+}
+
+bool print_job_file(pappl_job_t* job, pappl_pr_options_t* options, pappl_device_t*) noexcept {
+  try {
+    pappl_pr_driver_data_t data{};
+    papplPrinterGetDriverData(papplJobGetPrinter(job), &data);
+    auto* printer = static_cast<PrinterRuntime*>(data.extension);
+    if (printer == nullptr) return false;
+    return JobRun(job, *printer, options != nullptr ? options->copies : 1).run();
+  } catch (const std::exception& e) {
+    papplLogJob(job, PAPPL_LOGLEVEL_ERROR, "Printing failed: %s", e.what());
+  } catch (...) {
+    papplLogJob(job, PAPPL_LOGLEVEL_ERROR, "Printing failed.");
+  }
+  papplJobSetMessage(job, "Internal error while printing; see the server log.");
+  return false;
+}
+
+}  // namespace ipp3d::server

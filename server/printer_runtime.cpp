@@ -1,0 +1,92 @@
+#include "printer_runtime.hpp"
+
+#include "ipp3d/attributes/ipp_codec.hpp"
+
+#include "printer_driver.hpp"
+
+#include <algorithm>
+
+namespace ipp3d::server {
+
+PrinterRuntime::PrinterRuntime(config::PrinterConfig config, StateStore& store,
+                               std::unique_ptr<Backend> backend)
+    : config_(std::move(config)), store_(store), backend_(std::move(backend)) {
+  const PrinterState state = store_.printer_state(config_.name, PrinterState{config_.loaded_material, true});
+  loaded_ = state.loaded_material;
+  // A stored key that is no longer in the configuration counts as nothing loaded.
+  if (loaded_ && std::none_of(config_.materials.begin(), config_.materials.end(),
+                              [this](const config::MaterialConfig& m) { return m.key == *loaded_; })) {
+    loaded_.reset();
+  }
+  plate_clear_ = state.plate_clear;
+  capabilities_ = config::capabilities_for(config_, loaded_);
+}
+
+void PrinterRuntime::attach(pappl_printer_t* printer) { printer_ = printer; }
+
+attributes::PrinterCapabilities PrinterRuntime::capabilities() const {
+  const std::lock_guard lock(mutex_);
+  return capabilities_;
+}
+
+std::optional<std::string> PrinterRuntime::loaded_material() const {
+  const std::lock_guard lock(mutex_);
+  return loaded_;
+}
+
+Status PrinterRuntime::load_material(const std::string& key) {
+  const bool known = std::any_of(config_.materials.begin(), config_.materials.end(),
+                                 [&key](const config::MaterialConfig& m) { return m.key == key; });
+  if (!known) {
+    std::string keys;
+    for (const auto& m : config_.materials) keys += (keys.empty() ? "" : ", ") + m.key;
+    return attribute_error("material-key", "material-key '" + key + "' is not in the materials database of " +
+                                               config_.name + " (known: " + keys + ")");
+  }
+  return set_loaded(key);
+}
+
+Status PrinterRuntime::unload_material() { return set_loaded(std::nullopt); }
+
+Status PrinterRuntime::set_loaded(const std::optional<std::string>& key) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (auto stored = store_.set_loaded_material(config_.name, key); !stored) return stored;
+    loaded_ = key;
+    capabilities_ = config::capabilities_for(config_, loaded_);
+  }
+  publish_capabilities();
+  return {};
+}
+
+void PrinterRuntime::publish_capabilities() {
+  if (printer_ == nullptr) return;
+  pappl_pr_driver_data_t data{};
+  papplPrinterGetDriverData(printer_, &data);
+  IppPtr attrs = make_ipp();
+  attributes::encode_capabilities(capabilities(), attrs.get(),
+                                  attributes::CapabilityEncoding{pappl_generated_attributes()});
+  // PAPPL copies the attributes; ours are deleted by IppPtr.
+  papplPrinterSetDriverData(printer_, &data, attrs.get());
+}
+
+bool PrinterRuntime::plate_clear() const {
+  const std::lock_guard lock(mutex_);
+  return plate_clear_ || config_.auto_start_next;
+}
+
+Status PrinterRuntime::confirm_plate_clear() {
+  const std::lock_guard lock(mutex_);
+  if (auto stored = store_.set_plate_clear(config_.name, true); !stored) return stored;
+  plate_clear_ = true;
+  return {};
+}
+
+Status PrinterRuntime::mark_plate_used() {
+  const std::lock_guard lock(mutex_);
+  if (auto stored = store_.set_plate_clear(config_.name, false); !stored) return stored;
+  plate_clear_ = false;
+  return {};
+}
+
+}  // namespace ipp3d::server

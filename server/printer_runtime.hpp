@@ -1,0 +1,73 @@
+// The live state of one ipp3d printer: its configuration, the loaded
+// material and plate-clear flag (persisted in the StateStore), its backend,
+// and the capabilities PAPPL advertises (regenerated when the material changes).
+#pragma once
+
+#include "ipp3d/attributes/capabilities.hpp"
+#include "ipp3d/attributes/job_ticket.hpp"
+#include "ipp3d/config/config.hpp"
+
+#include "backend/backend.hpp"
+#include "state/state_store.hpp"
+
+#include <pappl/pappl.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace ipp3d::server {
+
+class PrinterRuntime {
+ public:
+  // `store` must outlive the runtime. The initial loaded material is the
+  // stored one, else the configuration's loaded_material.
+  PrinterRuntime(config::PrinterConfig config, StateStore& store, std::unique_ptr<Backend> backend);
+  PrinterRuntime(const PrinterRuntime&) = delete;
+  PrinterRuntime& operator=(const PrinterRuntime&) = delete;
+
+  [[nodiscard]] const config::PrinterConfig& config() const { return config_; }
+  [[nodiscard]] const std::string& name() const { return config_.name; }
+  [[nodiscard]] Backend& backend() { return *backend_; }
+  [[nodiscard]] StateStore& store() { return store_; }
+
+  // The PAPPL printer, once created (borrowed; PAPPL owns it).
+  void attach(pappl_printer_t* printer);
+  [[nodiscard]] pappl_printer_t* printer() const { return printer_; }
+
+  // A copy of the current capabilities (materials-col-ready follows the
+  // loaded material).
+  [[nodiscard]] attributes::PrinterCapabilities capabilities() const;
+  // The loaded material's key, or nullopt.
+  [[nodiscard]] std::optional<std::string> loaded_material() const;
+
+  // Loads the material `key` of the database: persists it and updates the
+  // advertised attributes. Errors: unknown key (the message lists the keys).
+  Status load_material(const std::string& key);
+  // Records that nothing is loaded.
+  Status unload_material();
+
+  // The plate-clear gate: true when the next print may start.
+  [[nodiscard]] bool plate_clear() const;
+  // An operator confirmed the build plate is clear.
+  Status confirm_plate_clear();
+  // A print ended: the plate holds a part (unless auto_start_next).
+  Status mark_plate_used();
+
+ private:
+  Status set_loaded(const std::optional<std::string>& key);
+  void publish_capabilities();
+
+  const config::PrinterConfig config_;
+  StateStore& store_;
+  std::unique_ptr<Backend> backend_;
+  pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
+
+  mutable std::mutex mutex_;  // guards loaded_, plate_clear_ and capabilities_
+  std::optional<std::string> loaded_;
+  bool plate_clear_ = true;
+  attributes::PrinterCapabilities capabilities_;
+};
+
+}  // namespace ipp3d::server

@@ -1,0 +1,102 @@
+#include "scheduler.hpp"
+
+#include "ipp3d/attributes/ipp_codec.hpp"
+#include "ipp3d/attributes/validation.hpp"
+
+#include "ipp/request_gate.hpp"
+
+#include <algorithm>
+#include <exception>
+
+namespace ipp3d::server {
+namespace {
+
+// A job as the scheduler sees it while iterating (ids only: pointers are
+// looked up again with papplPrinterFindJob when used).
+struct JobSummary {
+  int id;
+  ipp_jstate_t state;
+};
+
+// Collects id and state of every active job.
+void collect_job(pappl_job_t* job, void* data) {
+  static_cast<std::vector<JobSummary>*>(data)->push_back({papplJobGetID(job), papplJobGetState(job)});
+}
+
+}  // namespace
+
+QueueDecision decide(int position, bool has_document, const std::string& requested_hold,
+                     const std::optional<std::string>& material, bool printer_busy, bool plate_clear) {
+  if (!has_document) return {false, "Waiting for the document."};
+  if (requested_hold != "no-hold")
+    return {false, "Held as requested (job-hold-until " + requested_hold + ")."};
+  if (material) return {false, "Waiting for material " + *material + " to be loaded."};
+  if (printer_busy) return {false, "Queued: " + std::to_string(position) + " in line."};
+  if (!plate_clear) return {false, "Waiting for an operator to confirm that the build plate is clear."};
+  return {true, "Starting."};
+}
+
+std::optional<std::string> missing_material(pappl_job_t* job, const PrinterRuntime& printer) {
+  IppPtr attrs = make_ipp();
+  for (const auto& name : attributes::job_ticket_attribute_names()) {
+    if (ipp_attribute_t* attr = papplJobGetAttribute(job, name.c_str()))
+      ippCopyAttribute(attrs.get(), attr, 0);
+  }
+  auto ticket = attributes::decode_job_ticket(attrs.get());
+  if (!ticket) return "(invalid ticket: " + ticket.error().message + ")";
+  auto validated = attributes::validate_job_ticket(*ticket, printer.capabilities(),
+                                                   attributes::LoadedMaterialPolicy::kMayWait);
+  if (!validated) return "(" + validated.error().message + ")";
+  if (validated->materials_loaded) return std::nullopt;
+  return validated->materials.empty() ? std::string("(none)") : validated->materials.front().label();
+}
+
+void Scheduler::tick() noexcept {
+  for (PrinterRuntime* printer : printers_) {
+    try {
+      schedule(*printer);
+    } catch (const std::exception& e) {
+      papplLogPrinter(printer->printer(), PAPPL_LOGLEVEL_ERROR, "Scheduling failed: %s", e.what());
+    } catch (...) {
+      papplLogPrinter(printer->printer(), PAPPL_LOGLEVEL_ERROR, "Scheduling failed.");
+    }
+  }
+}
+
+void Scheduler::schedule(PrinterRuntime& printer) {
+  pappl_printer_t* pappl_printer = printer.printer();
+  if (pappl_printer == nullptr) return;
+  std::vector<JobSummary> jobs;
+  papplPrinterIterateActiveJobs(pappl_printer, collect_job, &jobs, 1, 0);
+  std::sort(jobs.begin(), jobs.end(), [](const JobSummary& a, const JobSummary& b) { return a.id < b.id; });
+
+  bool busy = std::any_of(jobs.begin(), jobs.end(), [](const JobSummary& j) {
+    return j.state == IPP_JSTATE_PENDING || j.state == IPP_JSTATE_PROCESSING || j.state == IPP_JSTATE_STOPPED;
+  });
+  int position = 0;
+  for (const auto& summary : jobs) {
+    if (summary.state != IPP_JSTATE_HELD) continue;
+    pappl_job_t* job = papplPrinterFindJob(pappl_printer, summary.id);
+    if (job == nullptr) continue;
+    ++position;
+    const bool has_document = papplJobGetFilename(job) != nullptr;
+    const char* hold = ippGetString(papplJobGetAttribute(job, kRequestedHoldAttribute), 0, nullptr);
+    const auto material = has_document ? missing_material(job, printer) : std::nullopt;
+    const QueueDecision decision = decide(position, has_document, hold != nullptr ? hold : "no-hold",
+                                          material, busy, printer.plate_clear());
+    auto& shown = messages_[{printer.name(), summary.id}];
+    if (shown != decision.message) {
+      shown = decision.message;
+      papplJobSetMessage(job, decision.message.c_str());
+    }
+    if (decision.release && papplJobRelease(job, nullptr)) busy = true;
+  }
+  // Forget messages of jobs that left the active list.
+  std::erase_if(messages_, [&](const auto& entry) {
+    return entry.first.first == printer.name() &&
+           std::none_of(jobs.begin(), jobs.end(),
+                        [&](const JobSummary& j) { return j.id == entry.first.second; });
+  });
+}
+
+}  // namespace ipp3d::server

@@ -1,0 +1,57 @@
+// The queue owner. Every job arrives held (see RequestGate); once a second
+// the scheduler releases, per printer, the oldest job that may print:
+//  - one physical print at a time per printer, jobs in arrival (job-id) order;
+//  - a job waits until its document has arrived;
+//  - a job whose material is not loaded keeps its place and says why, and
+//    does not block the jobs behind it;
+//  - after every print the next starts only when the plate is confirmed
+//    clear (unless the printer has auto_start_next).
+// It runs on PAPPL's main-loop thread (a timer callback).
+#pragma once
+
+#include "printer_runtime.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ipp3d::server {
+
+// Why a held job is not released now.
+struct QueueDecision {
+  bool release = false;
+  std::string message;  // job-state-message to show while waiting
+};
+
+// The pure decision for one held job (unit-testable without PAPPL).
+//   position: 1-based place among the printer's waiting jobs
+//   has_document: the document has arrived
+//   requested_hold: the client's job-hold-until ("no-hold" to print)
+//   material: nullopt when the ticket's material is loaded, else its label
+//   printer_busy: a job of this printer is processing or released
+//   plate_clear: the plate gate is open
+QueueDecision decide(int position, bool has_document, const std::string& requested_hold,
+                     const std::optional<std::string>& material, bool printer_busy, bool plate_clear);
+
+class Scheduler {
+ public:
+  explicit Scheduler(std::vector<PrinterRuntime*> printers) : printers_(std::move(printers)) {}
+  // One scheduling pass over every printer. Never throws.
+  void tick() noexcept;
+
+ private:
+  void schedule(PrinterRuntime& printer);
+
+  std::vector<PrinterRuntime*> printers_;  // borrowed; owned by the Application
+  // Last message set per (printer, job id), so messages change only when needed.
+  // Only touched on PAPPL's main-loop thread.
+  std::map<std::pair<std::string, int>, std::string> messages_;
+};
+
+// The label of the first material the job's ticket needs that is not loaded,
+// or nullopt when everything it needs is loaded. Reads the job's attributes.
+std::optional<std::string> missing_material(pappl_job_t* job, const PrinterRuntime& printer);
+
+}  // namespace ipp3d::server
