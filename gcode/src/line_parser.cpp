@@ -12,6 +12,9 @@
 namespace ipp3d::gcode::internal {
 namespace {
 
+constexpr int kFirstSdCode = 20;  // M20-M34: SD card commands, some with a file name
+constexpr int kLastSdCode = 34;
+
 // Character classes.
 enum Class : unsigned char { kOther, kSpace, kLetter, kDigit, kNewline, kNul, kControl, kHigh };
 
@@ -140,6 +143,10 @@ const char* parse_word(const char* p, const char* end, Line& line, int index, co
       return nullptr;
   }
   const unsigned char k = klass(*p);
+  if (k == kNul || k == kControl || k == kHigh) {
+    *failed = fail_byte(line, p, end);
+    return nullptr;
+  }
   if (k != kSpace && k != kLetter && k != kNewline && *p != ';' && *p != '(' && *p != '*') {
     *failed = fail(line, p, end, rule::kBadNumber,
                    std::string(1, static_cast<char>('A' + index)) + " is not a number");
@@ -202,7 +209,9 @@ const char* parse_classic(const char* first, const char* p, const char* end, Lin
     line.sub = *++p - '0';
     if (klass(*++p) == kDigit) return fail(line, p, end, rule::kMalformed, "command number too long");
   }
-  if (line.letter == 'M' && (code == 117 || code == 118) && line.sub < 0) return parse_text(p, end, line);
+  // Messages and SD card file names: the rest of the line is text.
+  const bool text = code == 117 || code == 118 || (code >= kFirstSdCode && code <= kLastSdCode);
+  if (line.letter == 'M' && text && line.sub < 0) return parse_text(p, end, line);
   return parse_words(first, p, end, line);
 }
 

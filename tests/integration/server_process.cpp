@@ -71,6 +71,12 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
   state_dir_ = ::mkdtemp(tmpl.data());
   log_path_ = state_dir_ / "server.out";
 
+  std::string admin_output;
+  if (run_command_with_input({binary.string(), "admin", "set-password", "--state-dir", state_dir_.string()},
+                             std::string(kAdminPassword) + "\n", admin_output) != 0) {
+    ADD_FAILURE() << "admin set-password failed:\n" << admin_output;
+    return;
+  }
   std::vector<std::string> args = {binary.string(), "--listen", "127.0.0.1:" + std::to_string(port_),
                                    "--state-dir", state_dir_.string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
@@ -110,6 +116,11 @@ std::string ServerProcess::printer_uri(const std::string& printer_name, bool tls
          printer_name;
 }
 
+std::string ServerProcess::admin_uri(const std::string& printer_name) const {
+  return std::string("ipps://") + kAdminUser + ":" + kAdminPassword + "@127.0.0.1:" + std::to_string(port_) +
+         "/ipp/print/" + printer_name;
+}
+
 std::string ServerProcess::output() const {
   std::ifstream in(log_path_);
   std::stringstream text;
@@ -130,25 +141,36 @@ int ServerProcess::stop() {
 }
 
 int run_command(const std::vector<std::string>& argv, std::string& output) {
-  int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return -1;
+  return run_command_with_input(argv, "", output);
+}
+
+int run_command_with_input(const std::vector<std::string>& argv, const std::string& input,
+                           std::string& output) {
+  int out_pipe[2];
+  int in_pipe[2];
+  if (::pipe(out_pipe) != 0) return -1;
+  if (::pipe(in_pipe) != 0) return -1;
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::dup2(pipe_fds[1], 1);
-    ::dup2(pipe_fds[1], 2);
-    ::close(pipe_fds[0]);
-    ::close(pipe_fds[1]);
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(out_pipe[1], 2);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]}) ::close(fd);
     std::vector<std::string> args = argv;
     auto c = c_argv(args);
     ::execvp(c[0], c.data());
     std::_Exit(127);
   }
-  ::close(pipe_fds[1]);
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  // Small inputs only (a password): they fit the pipe buffer.
+  if (!input.empty()) (void)!::write(in_pipe[1], input.data(), input.size());
+  ::close(in_pipe[1]);
   char buffer[4096];
   ssize_t n = 0;
   output.clear();
-  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) output.append(buffer, static_cast<size_t>(n));
-  ::close(pipe_fds[0]);
+  while ((n = ::read(out_pipe[0], buffer, sizeof buffer)) > 0) output.append(buffer, static_cast<size_t>(n));
+  ::close(out_pipe[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -9,6 +9,10 @@
 
 namespace ipp3d::testing {
 
+// The admin account every ServerProcess creates before starting.
+inline constexpr const char* kAdminUser = "admin";
+inline constexpr const char* kAdminPassword = "test-admin-password";
+
 // Returns a TCP port on 127.0.0.1 that was free a moment ago.
 int free_loopback_port();
 
@@ -16,8 +20,10 @@ int free_loopback_port();
 // up to 10 s, then SIGKILLs, always by the child's PID.
 class ServerProcess {
  public:
-  // Starts `binary` with --listen 127.0.0.1:PORT --state-dir DIR plus `extra_args`
-  // and waits until the port accepts connections (or fails the test).
+  // Creates the admin account (kAdminUser/kAdminPassword) in a fresh state
+  // directory, starts `binary` with --listen 127.0.0.1:PORT --state-dir DIR
+  // plus `extra_args`, and waits until the port accepts connections (or
+  // fails the test).
   ServerProcess(const std::filesystem::path& binary, std::vector<std::string> extra_args = {});
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -28,6 +34,8 @@ class ServerProcess {
   [[nodiscard]] const std::filesystem::path& state_dir() const { return state_dir_; }
   // ipps://127.0.0.1:PORT/ipp/print/NAME
   [[nodiscard]] std::string printer_uri(const std::string& printer_name, bool tls = true) const;
+  // ipps://admin:PASSWORD@127.0.0.1:PORT/ipp/print/NAME
+  [[nodiscard]] std::string admin_uri(const std::string& printer_name) const;
   // Everything the server wrote to stdout and stderr so far.
   [[nodiscard]] std::string output() const;
   // Sends SIGTERM and waits; returns the exit status (or -1 on timeout, after SIGKILL).
@@ -42,5 +50,9 @@ class ServerProcess {
 
 // Runs a command (argv form, no shell), captures stdout+stderr, returns the exit status.
 int run_command(const std::vector<std::string>& argv, std::string& output);
+
+// Like run_command, with `input` written to the command's standard input.
+int run_command_with_input(const std::vector<std::string>& argv, const std::string& input,
+                           std::string& output);
 
 }  // namespace ipp3d::testing
