@@ -54,7 +54,9 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   app->gate_ = std::make_unique<RequestGate>(
       *app->verifier_, [raw = app.get()](pappl_printer_t* p) { return raw->find_printer(p); });
   if (auto made = app->create_system(); !made) return made.error();
+  if (auto loaded = app->load_pappl_state(); !loaded) return loaded.error();
   if (auto made = app->create_printers(); !made) return made.error();
+  app->reserve_job_ids();
   return app;
 }
 
@@ -101,6 +103,7 @@ Status Application::create_system() {
   papplSystemSetAuthCallback(system_, "Basic", auth_callback, this);
   papplSystemSetMIMECallback(system_, mime_callback, nullptr);
   papplSystemSetOperationCallback(system_, operation_callback, this);
+  papplSystemSetSaveCallback(system_, save_callback, this);
 
   for (const auto& printer : printers_) driver_names_.push_back(driver_name_for(printer->name()));
   for (std::size_t i = 0; i < printers_.size(); ++i) {
@@ -117,10 +120,14 @@ Status Application::create_system() {
 
 Status Application::create_printers() {
   for (auto& printer : printers_) {
-    const std::string device_id = "MFG:ipp3d;MDL:" + printer->config().make_and_model + ";CMD:GCODE;";
-    pappl_printer_t* created =
-        papplPrinterCreate(system_, 0, printer->name().c_str(), driver_name_for(printer->name()).c_str(),
-                           device_id.c_str(), "file:///dev/null");
+    const std::string resource = "/ipp/print/" + printer->name();
+    pappl_printer_t* created = papplSystemFindPrinter(system_, resource.c_str(), 0, nullptr);
+    if (created == nullptr) {
+      const std::string device_id = "MFG:ipp3d;MDL:" + printer->config().make_and_model + ";CMD:GCODE;";
+      created =
+          papplPrinterCreate(system_, 0, printer->name().c_str(), driver_name_for(printer->name()).c_str(),
+                             device_id.c_str(), "file:///dev/null");
+    }
     if (created == nullptr) return start_error("printer", "cannot create printer '" + printer->name() + "'");
     printer->attach(created);
     papplPrinterSetDNSSDName(created, nullptr);
@@ -177,11 +184,6 @@ std::vector<std::string> Application::printer_uris() const {
   for (const auto& printer : printers_)
     uris.push_back("ipps://" + authority + "/ipp/print/" + printer->name());
   return uris;
-}
-
-int Application::run() {
-  papplSystemRun(system_);
-  return 0;
 }
 
 }  // namespace ipp3d::server

@@ -10,6 +10,7 @@
 #include "options.hpp"
 #include "printer_runtime.hpp"
 #include "scheduler.hpp"
+#include "state/pappl_state.hpp"
 #include "state/state_store.hpp"
 #include "tls.hpp"
 
@@ -17,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ipp3d::server {
@@ -41,14 +43,29 @@ class Application {
   // The TLS certificate's SHA-256 fingerprint.
   [[nodiscard]] const std::string& certificate_fingerprint() const { return tls_.sha256_fingerprint; }
 
-  // Serves until SIGTERM or SIGINT; returns the process exit status.
+  // Serves until SIGTERM or SIGINT: then saves the state and ends the
+  // process at once (PAPPL alone would wait up to 60 s for queued jobs).
+  // Requires block_shutdown_signals() to have run before any thread started.
   int run();
+
+  // Blocks SIGTERM and SIGINT in the calling thread and every thread it
+  // starts later, so that only run()'s signal thread receives them. Call
+  // first thing in main().
+  static void block_shutdown_signals();
 
  private:
   explicit Application(RunSettings settings) : settings_(std::move(settings)) {}
   Status open_state();
   Status create_system();
   Status create_printers();
+  // application_state.cpp: PAPPL state, job ledger and shutdown.
+  Status load_pappl_state();
+  void restore_job_history(const std::vector<InterruptedJob>& interrupted);
+  void reserve_job_ids();
+  [[noreturn]] void shutdown_now(int signal_number);
+  void wait_for_signals();
+  [[nodiscard]] std::filesystem::path pappl_state_path() const { return settings_.state_dir / "pappl.state"; }
+  static bool save_callback(pappl_system_t* system, void* data);
   PrinterRuntime* find_printer(pappl_printer_t* printer) const;
   PrinterRuntime* find_printer(const char* driver_name) const;
 
@@ -69,6 +86,7 @@ class Application {
   std::vector<std::string> driver_names_;
   std::vector<pappl_pr_driver_t> drivers_;
   pappl_system_t* system_ = nullptr;  // owned, papplSystemDelete in ~Application
+  std::thread signal_thread_;         // waits for SIGTERM/SIGINT (blocked in all other threads)
 };
 
 }  // namespace ipp3d::server

@@ -1,6 +1,7 @@
 #include "job_print.hpp"
 
 #include "backend/virtual_backend.hpp"
+#include "job_ledger.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -55,15 +56,16 @@ class JobRun {
 
 bool JobRun::run() {
   if (auto prepared = prepare(); !prepared) {
-    papplJobSetMessage(job_, prepared.error().message.c_str());
     record(IPP_JSTATE_ABORTED, prepared.error().message);
     return false;
   }
   record(IPP_JSTATE_PROCESSING, "Printing.");
   for (int copy = 1; copy <= copies_; ++copy) {
     if (copy > 1 && !wait_for_plate(copy)) break;
-    const CopyOutcome outcome = print_copy(copy);
+    // From the first layer on the plate holds a part (whole or not): the
+    // next print waits for an operator, also after a crash or restart.
     (void)printer_.mark_plate_used();
+    const CopyOutcome outcome = print_copy(copy);
     if (outcome == CopyOutcome::kFailed) {
       (void)printer_.backend().remove(remote_name_);
       record(IPP_JSTATE_ABORTED, last_message_);
@@ -73,12 +75,10 @@ bool JobRun::run() {
   }
   (void)printer_.backend().remove(remote_name_);
   if (papplJobIsCanceled(job_)) {
-    papplJobSetMessage(job_, "Canceled.");
     record(IPP_JSTATE_CANCELED, "Canceled.");
     return true;
   }
   const std::string done = copies_ == 1 ? "Printed." : "Printed " + std::to_string(copies_) + " copies.";
-  papplJobSetMessage(job_, done.c_str());
   record(IPP_JSTATE_COMPLETED, done);
   return true;
 }
@@ -158,19 +158,8 @@ void JobRun::show_progress(int copy, const PrintStatus& status) {
 }
 
 void JobRun::record(int state, const std::string& message) {
-  JobRecord entry;
-  entry.printer = printer_.name();
-  entry.job_id = papplJobGetID(job_);
-  entry.name = papplJobGetName(job_) != nullptr ? papplJobGetName(job_) : "";
-  entry.user = papplJobGetUsername(job_) != nullptr ? papplJobGetUsername(job_) : "";
-  entry.state = state;
-  entry.message = message;
-  entry.created = static_cast<std::int64_t>(papplJobGetTimeCreated(job_));
-  entry.impressions = papplJobGetImpressions(job_);
-  entry.impressions_completed = shown_impressions_;
-  entry.copies = copies_;
-  entry.material_key = printer_.loaded_material().value_or("");
-  (void)printer_.store().save_job(entry);
+  papplJobSetMessage(job_, message.c_str());
+  record_job(job_, printer_, state);
 }
 
 }  // namespace

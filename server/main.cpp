@@ -48,6 +48,7 @@ int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::Comm
 
 // Runs the server in the foreground.
 int run_server(const ipp3d::server::CommandLine& command_line) {
+  ipp3d::server::Application::block_shutdown_signals();  // before any thread starts
   auto settings = ipp3d::server::resolve_settings(command_line);
   if (!settings) {
     std::cerr << "ipp3d-server: " << settings.error().message << "\n";

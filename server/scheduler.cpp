@@ -4,6 +4,7 @@
 #include "ipp3d/attributes/validation.hpp"
 
 #include "ipp/request_gate.hpp"
+#include "job_ledger.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -63,9 +64,17 @@ void Scheduler::tick() noexcept {
   }
 }
 
+void Scheduler::extend_job_id_reservation(PrinterRuntime& printer) {
+  const int next = papplPrinterGetNextJobID(printer.printer());
+  int& reserved = reserved_[printer.name()];
+  if (next + kJobIdBlock / 2 <= reserved) return;
+  if (printer.store().reserve_job_ids(printer.name(), next + kJobIdBlock)) reserved = next + kJobIdBlock;
+}
+
 void Scheduler::schedule(PrinterRuntime& printer) {
   pappl_printer_t* pappl_printer = printer.printer();
   if (pappl_printer == nullptr) return;
+  extend_job_id_reservation(printer);
   std::vector<JobSummary> jobs;
   papplPrinterIterateActiveJobs(pappl_printer, collect_job, &jobs, 1, 0);
   std::sort(jobs.begin(), jobs.end(), [](const JobSummary& a, const JobSummary& b) { return a.id < b.id; });
@@ -91,11 +100,15 @@ void Scheduler::schedule(PrinterRuntime& printer) {
     }
     if (decision.release && papplJobRelease(job, nullptr)) busy = true;
   }
-  // Forget messages of jobs that left the active list.
+  // Jobs that left the active list: record their final state, forget them.
   std::erase_if(messages_, [&](const auto& entry) {
-    return entry.first.first == printer.name() &&
-           std::none_of(jobs.begin(), jobs.end(),
-                        [&](const JobSummary& j) { return j.id == entry.first.second; });
+    const bool gone = entry.first.first == printer.name() &&
+                      std::none_of(jobs.begin(), jobs.end(),
+                                   [&](const JobSummary& j) { return j.id == entry.first.second; });
+    if (gone) {
+      if (pappl_job_t* job = papplPrinterFindJob(pappl_printer, entry.first.second)) record_job(job, printer);
+    }
+    return gone;
   });
 }
 

@@ -19,6 +19,11 @@
 
 namespace ipp3d::server {
 
+// Job IDs are reserved in the state database in blocks of this size, ahead
+// of use, so that after a crash no ID is handed out again (PAPPL would reuse
+// the IDs of jobs created after its last state save).
+inline constexpr int kJobIdBlock = 20;
+
 // Why a held job is not released now.
 struct QueueDecision {
   bool release = false;
@@ -43,11 +48,14 @@ class Scheduler {
 
  private:
   void schedule(PrinterRuntime& printer);
+  void extend_job_id_reservation(PrinterRuntime& printer);
 
   std::vector<PrinterRuntime*> printers_;  // borrowed; owned by the Application
   // Last message set per (printer, job id), so messages change only when needed.
   // Only touched on PAPPL's main-loop thread.
   std::map<std::pair<std::string, int>, std::string> messages_;
+  // Highest reserved next job ID per printer (main-loop thread only).
+  std::map<std::string, int> reserved_;
 };
 
 // The label of the first material the job's ticket needs that is not loaded,

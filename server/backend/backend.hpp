@@ -29,12 +29,12 @@ struct PrintStatus {
   bool ready = false;         // the machine accepts commands (Klippy ready)
   std::string ready_message;  // why not ready, e.g. "Klipper is shutting down"
   PrintState state = PrintState::kStandby;
-  std::string file;           // the file being (or last) printed, as named on upload
-  std::string message;        // error or pause text from the printer
-  int current_layer = 0;      // 1-based layer being printed, 0 = not started
-  int total_layers = 0;       // 0 = unknown
-  double progress = 0.0;      // 0..1 by file position
-  double elapsed_seconds = 0; // since the print started, excluding pauses
+  std::string file;                                  // the file being (or last) printed, as named on upload
+  std::string message;                               // error or pause text from the printer
+  int current_layer = 0;                             // 1-based layer being printed, 0 = not started
+  int total_layers = 0;                              // 0 = unknown
+  double progress = 0.0;                             // 0..1 by file position
+  double elapsed_seconds = 0;                        // since the print started, excluding pauses
   double hotend_temperature = 0, hotend_target = 0;  // °C
   double bed_temperature = 0, bed_target = 0;        // °C
 };

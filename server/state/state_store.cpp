@@ -446,3 +446,17 @@ Status StateStore::reserve_job_ids(const std::string& printer, int next) {
 }
 
 }  // namespace ipp3d::server
+
+namespace ipp3d::server {
+
+Status StateStore::set_next_job_id(const std::string& printer, int next) {
+  const std::lock_guard lock(mutex_);
+  Statement upsert(db_.get(),
+                   "INSERT INTO job_ids(printer, next_id) VALUES(?1, ?2) "
+                   "ON CONFLICT(printer) DO UPDATE SET next_id = excluded.next_id");
+  upsert.bind(1, printer).bind(2, std::int64_t{next});
+  if (!upsert.run()) return statement_error(db_.get(), "cannot store the next job ID");
+  return {};
+}
+
+}  // namespace ipp3d::server

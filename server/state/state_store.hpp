@@ -97,6 +97,9 @@ class StateStore {
   int next_job_id(const std::string& printer);
   // Records that IDs below `next` are taken (monotonic: never lowers it).
   Status reserve_job_ids(const std::string& printer, int next);
+  // Stores `next` exactly (it may lower a reservation). Only for a graceful
+  // stop, when every job below `next` is in PAPPL's saved state or the ledger.
+  Status set_next_job_id(const std::string& printer, int next);
 
  private:
   // Stateless deleter for the connection (sqlite3_close_v2).

@@ -1,0 +1,40 @@
+// PAPPL's own state file (printers, defaults, jobs; STATE/pappl.state):
+// saved atomically, and repaired before loading. PAPPL 1.3.1 writes it by
+// truncate-then-write and, after a crash or stop mid-print, reloads the
+// printing job as "processing" forever; ipp3d rewrites such jobs to aborted
+// first (the physical print is gone with the process for the virtual
+// printer; the Moonraker backend re-attaches instead).
+#pragma once
+
+#include "ipp3d/result.hpp"
+
+#include <pappl/pappl.h>
+
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ipp3d::server {
+
+// Writes PAPPL's state to PATH.tmp, syncs it, and renames it over `path`.
+Status save_pappl_state(pappl_system_t* system, const std::filesystem::path& path);
+
+// A job the state file listed as processing or stopped.
+struct InterruptedJob {
+  std::string printer;
+  int job_id = 0;
+  bool operator==(const InterruptedJob&) const = default;
+};
+
+// Rewrites the state file text: every job in state processing (5) or
+// processing-stopped (6) becomes aborted (8) with `completed` = `now`.
+// Returns the new text and fills `interrupted`. Other lines are kept as they are.
+std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now,
+                                  std::vector<InterruptedJob>& interrupted);
+
+// Applies mark_interrupted_jobs() to the file at `path` (atomically); a
+// missing file is no error and yields no jobs.
+Result<std::vector<InterruptedJob>> repair_pappl_state(const std::filesystem::path& path);
+
+}  // namespace ipp3d::server

@@ -1,0 +1,102 @@
+// Pure server logic: PAPPL state repair, the queue decision, progress text.
+#include "job_print.hpp"
+#include "scheduler.hpp"
+#include "state/pappl_state.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace ipp3d::server {
+namespace {
+
+constexpr const char* kState =
+    "UUID urn:uuid:1\n"
+    "<Printer name=\"virtual-fdm\" id=\"1\" driver=\"ipp3d-virtual-fdm\">\n"
+    "Job created=\"100\" id=\"1\" name=\"done \\\"quoted\\\"\" state=\"9\" username=\"alice\"\n"
+    "Job created=\"101\" id=\"2\" name=\"printing\" state=\"5\" username=\"bob\"\n"
+    "Job created=\"102\" id=\"3\" name=\"held\" state=\"4\" username=\"carol\"\n"
+    "</Printer>\n"
+    "<Printer name=\"second\" id=\"2\" driver=\"ipp3d-second\">\n"
+    "Job created=\"103\" id=\"7\" name=\"stopped\" state=\"6\" username=\"dave\"\n"
+    "</Printer>\n";
+
+TEST(PapplState, MarksProcessingAndStoppedJobsAborted) {
+  std::vector<InterruptedJob> interrupted;
+  const std::string repaired = mark_interrupted_jobs(kState, 500, interrupted);
+  EXPECT_EQ(interrupted, (std::vector<InterruptedJob>{{"virtual-fdm", 2}, {"second", 7}}));
+  EXPECT_NE(repaired.find("Job completed=\"500\" created=\"101\" id=\"2\" name=\"printing\" state=\"8\""),
+            std::string::npos)
+      << repaired;
+  EXPECT_NE(repaired.find("name=\"stopped\" state=\"8\""), std::string::npos) << repaired;
+  // Untouched lines stay byte for byte, including escaped quotes.
+  EXPECT_NE(repaired.find("name=\"done \\\"quoted\\\"\" state=\"9\""), std::string::npos) << repaired;
+  EXPECT_NE(repaired.find("name=\"held\" state=\"4\""), std::string::npos) << repaired;
+}
+
+TEST(PapplState, RepairIsAtomicAndMissingFileIsFine) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ipp3d-state-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto missing = repair_pappl_state(dir / "absent.state");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(missing->empty());
+
+  const auto path = dir / "pappl.state";
+  std::ofstream(path) << kState;
+  const auto repaired = repair_pappl_state(path);
+  ASSERT_TRUE(repaired.ok()) << repaired.error().message;
+  EXPECT_EQ(repaired->size(), 2u);
+  std::stringstream text;
+  text << std::ifstream(path).rdbuf();
+  EXPECT_EQ(text.str().find("state=\"5\""), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "pappl.state.tmp"));
+  const auto again = repair_pappl_state(path);  // idempotent
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+  std::filesystem::remove_all(dir);
+}
+
+struct DecideCase {
+  const char* name;
+  bool has_document;
+  std::string hold;
+  std::optional<std::string> material;
+  bool busy;
+  bool plate_clear;
+  bool release;
+  std::string message_part;
+};
+
+class Decide : public ::testing::TestWithParam<DecideCase> {};
+
+TEST_P(Decide, ReleasesOnlyWhenEverythingAllows) {
+  const auto& c = GetParam();
+  const QueueDecision decision = decide(2, c.has_document, c.hold, c.material, c.busy, c.plate_clear);
+  EXPECT_EQ(decision.release, c.release);
+  EXPECT_NE(decision.message.find(c.message_part), std::string::npos) << decision.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Queue, Decide,
+    ::testing::Values(
+        DecideCase{"Ready", true, "no-hold", std::nullopt, false, true, true, "Starting"},
+        DecideCase{"NoDocument", false, "no-hold", std::nullopt, false, true, false, "document"},
+        DecideCase{"ClientHold", true, "indefinite", std::nullopt, false, true, false, "indefinite"},
+        DecideCase{"MaterialMissing", true, "no-hold", "Generic PETG", false, true, false,
+                   "Waiting for material Generic PETG"},
+        DecideCase{"MaterialBeforeBusy", true, "no-hold", "Generic PETG", true, true, false, "material"},
+        DecideCase{"Busy", true, "no-hold", std::nullopt, true, true, false, "2 in line"},
+        DecideCase{"PlateNotClear", true, "no-hold", std::nullopt, false, false, false,
+                   "build plate is clear"}),
+    [](const ::testing::TestParamInfo<DecideCase>& case_info) { return std::string(case_info.param.name); });
+
+TEST(ProgressMessage, ShowsLayerPercentCopyAndTime) {
+  EXPECT_EQ(progress_message(1, 1, 3, 120, 42.0), "layer 3 of 120 (2%), 0:42 elapsed");
+  EXPECT_EQ(progress_message(2, 2, 28, 28, 3725.0), "Copy 2 of 2: layer 28 of 28 (100%), 1:02:05 elapsed");
+  EXPECT_EQ(progress_message(1, 1, 5, 0, 61.0), "layer 5, 1:01 elapsed");
+}
+
+}  // namespace
+}  // namespace ipp3d::server
