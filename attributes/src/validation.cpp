@@ -221,27 +221,47 @@ Result<Candidate> find_material(const Material& requested, const PrinterCapabili
 // ---------------------------------------------------------------------------
 // Material member checks.
 
-// A requested material-temperature must lie in the material's own range and
-// in material-temperature-supported (§12: clamp to design limits).
-Status check_material_temperature(const Material& requested, const Candidate& candidate,
-                                  const PrinterCapabilities& caps, const std::string& path) {
-  if (!requested.material_temperature) return {};
+// Clamps `wanted` into `own`; a range keeps its overlap with `own`, or
+// becomes the nearest bound of `own` when they do not overlap.
+IntegerOrRange clamp_into(const IntegerOrRange& wanted, const IntegerOrRange& own) {
+  const int lower = std::clamp(wanted.lower, own.lower, own.upper);
+  const int upper = std::clamp(wanted.upper, own.lower, own.upper);
+  if (!wanted.is_range || lower == upper) return IntegerOrRange::single(lower);
+  return IntegerOrRange::range(lower, upper);
+}
+
+// A requested material-temperature must lie in material-temperature-supported
+// (the printer's design limits); inside them but outside the material's own
+// range it is clamped into that range (§12). Returns the temperature to use.
+Result<std::optional<IntegerOrRange>> check_material_temperature(const Material& requested,
+                                                                 const Candidate& candidate,
+                                                                 const PrinterCapabilities& caps,
+                                                                 const std::string& path,
+                                                                 std::vector<Substitution>& substitutions) {
+  if (!requested.material_temperature) return std::optional<IntegerOrRange>{};
   const auto& wanted = *requested.material_temperature;
   const std::string attribute = path + ".material-temperature";
   const auto& own = candidate.entry->material_temperature;
-  if (own && !own->contains(wanted)) {
-    return attribute_error(attribute, cat({attribute, " ", wanted.to_string(), " is outside ",
-                                           own->to_string(), " for ", describe(candidate)}));
-  }
   const auto& limits = caps.material_temperature_supported;
   if (limits.empty()) {
     return attribute_error(attribute, attribute + " is not supported: this printer does not control it");
   }
-  const bool inside = std::any_of(limits.begin(), limits.end(),
-                                  [&wanted](const IntegerOrRange& limit) { return limit.contains(wanted); });
-  if (inside) return {};
-  return attribute_error(attribute, cat({attribute, " ", wanted.to_string(), " is outside ",
-                                         to_string(limits), " (material-temperature-supported)"}));
+  const bool inside_limits = std::any_of(
+      limits.begin(), limits.end(), [&wanted](const IntegerOrRange& limit) { return limit.contains(wanted); });
+  if (!inside_limits) {
+    if (own && !own->contains(wanted)) {
+      return attribute_error(attribute, cat({attribute, " ", wanted.to_string(), " is outside ", own->to_string(),
+                                             " for ", describe(candidate)}));
+    }
+    return attribute_error(attribute, cat({attribute, " ", wanted.to_string(), " is outside ", to_string(limits),
+                                           " (material-temperature-supported)"}));
+  }
+  if (!own || own->contains(wanted)) return std::optional<IntegerOrRange>{wanted};
+  const IntegerOrRange actual = clamp_into(wanted, *own);
+  substitutions.push_back({attribute, cat({attribute, " ", wanted.to_string(), " was clamped to ",
+                                           actual.to_string(), " for ", describe(candidate), " (",
+                                           own->to_string(), ")"})});
+  return std::optional<IntegerOrRange>{actual};
 }
 
 // Diameter, nozzle diameter and shell thickness against their -supported sets.
@@ -285,13 +305,13 @@ Status check_material_keywords(const Material& material, const PrinterCapabiliti
 
 // Resolves one requested material and checks it; returns the completed one.
 Result<Material> validate_material(const Material& requested, const PrinterCapabilities& caps,
-                                   const std::string& path) {
+                                   const std::string& path, std::vector<Substitution>& substitutions) {
   auto candidate = find_material(requested, caps, path);
   if (!candidate) return candidate.error();
-  if (auto status = check_material_temperature(requested, *candidate, caps, path); !status) {
-    return status.error();
-  }
+  auto temperature = check_material_temperature(requested, *candidate, caps, path, substitutions);
+  if (!temperature) return temperature.error();
   Material completed = overlay(*candidate->entry, requested);
+  if (*temperature) completed.material_temperature = **temperature;
   if (auto status = check_material_dimensions(completed, caps, path); !status) return status.error();
   if (auto status = check_material_keywords(completed, caps, path); !status) return status.error();
   return completed;
@@ -313,14 +333,14 @@ std::string loaded_labels(const PrinterCapabilities& caps) {
 // The materials of a ticket that requests none: the first loaded one, else
 // the printer's default.
 Result<ValidatedTicket> default_materials(const PrinterCapabilities& caps, LoadedMaterialPolicy policy) {
-  if (!caps.materials_col_ready.empty()) return ValidatedTicket{{caps.materials_col_ready.front()}, true};
+  if (!caps.materials_col_ready.empty()) return ValidatedTicket{{caps.materials_col_ready.front()}, true, {}};
   if (policy == LoadedMaterialPolicy::kRequireLoaded) {
     return attribute_error("materials-col", "no material is loaded");
   }
   if (caps.materials_col_default.empty()) {
     return attribute_error("materials-col", "no material is loaded and materials-col-default is empty");
   }
-  return ValidatedTicket{{caps.materials_col_default.front()}, false};
+  return ValidatedTicket{{caps.materials_col_default.front()}, false, {}};
 }
 
 // Validates and completes materials-col, applying the loaded-material policy.
@@ -332,10 +352,10 @@ Result<ValidatedTicket> validate_materials(const std::vector<Material>& requeste
                                                  " values but this printer supports at most ",
                                                  std::to_string(caps.max_materials_col_supported)}));
   }
-  ValidatedTicket out{{}, true};
+  ValidatedTicket out{{}, true, {}};
   for (std::size_t i = 0; i < requested.size(); ++i) {
     const std::string path = indexed("materials-col", i);
-    auto material = validate_material(requested[i], caps, path);
+    auto material = validate_material(requested[i], caps, path, out.substitutions);
     if (!material) return material.error();
     const bool loaded = is_loaded(*material, caps);
     if (!loaded && policy == LoadedMaterialPolicy::kRequireLoaded) {

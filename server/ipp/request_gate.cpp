@@ -5,6 +5,7 @@
 
 #include "document_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <exception>
@@ -95,6 +96,75 @@ void hold_on_arrival(ipp_t* request) {
   ippAddString(request, IPP_TAG_JOB, IPP_TAG_KEYWORD, "job-hold-until", nullptr, "indefinite");
 }
 
+// The configured material a validated materials-col value refers to.
+const config::MaterialConfig* configured_material(const PrinterRuntime& printer,
+                                                  const attributes::Material& material) {
+  for (const auto& candidate : printer.config().materials) {
+    if (material.material_key && candidate.key == *material.material_key) return &candidate;
+  }
+  return nullptr;
+}
+
+// The platform temperature the job will use: a requested value outside the
+// material's configured bed range (but inside the printer's limits, already
+// checked) is clamped into it; 0 (heater off) is kept.
+std::optional<int> actual_platform_temperature(const attributes::JobTicket& ticket,
+                                               const attributes::ValidatedTicket& validated,
+                                               const PrinterRuntime& printer,
+                                               std::vector<attributes::Substitution>& substitutions) {
+  if (!ticket.platform_temperature) return std::nullopt;
+  const int wanted = *ticket.platform_temperature;
+  if (wanted == 0 || validated.materials.empty()) return wanted;
+  const auto* material = configured_material(printer, validated.materials.front());
+  if (material == nullptr || !material->bed_min_temp || !material->bed_max_temp) return wanted;
+  const int actual = std::clamp(wanted, *material->bed_min_temp, *material->bed_max_temp);
+  if (actual != wanted) {
+    substitutions.push_back({"platform-temperature", "platform-temperature " + std::to_string(wanted) +
+                                                         " was clamped to " + std::to_string(actual) +
+                                                         " for " + material->name + " (" +
+                                                         std::to_string(*material->bed_min_temp) + "-" +
+                                                         std::to_string(*material->bed_max_temp) + ")"});
+  }
+  return actual;
+}
+
+// Reports clamped values (successful-ok-ignored-or-substituted-attributes,
+// the originals in the unsupported-attributes group) and, for a job, records
+// what it will really use as materials-col-actual / platform-temperature-actual.
+void apply_substitutions(pappl_client_t* client, const attributes::JobTicket& ticket,
+                         const attributes::ValidatedTicket& validated, const PrinterRuntime& printer) {
+  ipp_t* request = papplClientGetRequest(client);
+  std::vector<attributes::Substitution> substitutions = validated.substitutions;
+  const auto platform = actual_platform_temperature(ticket, validated, printer, substitutions);
+  if (!substitutions.empty()) {
+    std::string message;
+    for (const auto& substitution : substitutions)
+      message += (message.empty() ? "" : "; ") + substitution.message;
+    set_refusal(client, IPP_STATUS_OK_IGNORED_OR_SUBSTITUTED, message);
+    for (const auto& substitution : substitutions) {
+      const std::string name = top_level_name(substitution.attribute);
+      if (ipp_attribute_t* original = ippFindAttribute(request, name.c_str(), IPP_TAG_ZERO)) {
+        ipp_attribute_t* copy = ippCopyAttribute(papplClientGetResponse(client), original, 0);
+        ippSetGroupTag(papplClientGetResponse(client), &copy, IPP_TAG_UNSUPPORTED_GROUP);
+      }
+    }
+  }
+  if (papplClientGetOperation(client) == IPP_OP_VALIDATE_JOB) return;
+  // Job-group attributes of the request are copied into the new job.
+  std::vector<IppPtr> collections;
+  for (const auto& material : validated.materials)
+    collections.push_back(attributes::encode_material(material));
+  if (!collections.empty()) {
+    ipp_attribute_t* actual =
+        ippAddCollection(request, IPP_TAG_JOB, "materials-col-actual", collections[0].get());
+    for (std::size_t i = 1; i < collections.size(); ++i) {
+      ippSetCollection(request, &actual, static_cast<int>(i), collections[i].get());
+    }
+  }
+  if (platform)
+    ippAddInteger(request, IPP_TAG_JOB, IPP_TAG_INTEGER, "platform-temperature-actual", *platform);
+}
+
 }  // namespace
 
 void discard_request_body(pappl_client_t* client) {
@@ -179,10 +249,15 @@ void RequestGate::screen_job_request(pappl_client_t* client, PrinterRuntime& pri
   }
   auto ticket = attributes::decode_job_ticket(request);
   Status verdict = ticket ? Status{} : Status{ticket.error()};
+  std::optional<attributes::ValidatedTicket> accepted;
   if (ticket) {
     auto validated = attributes::validate_job_ticket(*ticket, printer.capabilities(),
                                                      attributes::LoadedMaterialPolicy::kMayWait);
-    if (!validated) verdict = validated.error();
+    if (validated) {
+      accepted = std::move(validated).value();
+    } else {
+      verdict = validated.error();
+    }
   }
   if (!verdict) {
     set_refusal(client, IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES, verdict.error().message);
@@ -194,6 +269,7 @@ void RequestGate::screen_job_request(pappl_client_t* client, PrinterRuntime& pri
     make_pappl_give_up(client, op);
     return;
   }
+  apply_substitutions(client, *ticket, *accepted, printer);
   if (op != IPP_OP_VALIDATE_JOB) hold_on_arrival(request);
 }
 

@@ -192,14 +192,6 @@ const ErrorCase kTemperatureErrors[] = {
      request_pla([](Material& m) { m.material_temperature = IntegerOrRange::single(300); }), kWait,
      "materials-col[0].material-temperature",
      "materials-col[0].material-temperature 300 is outside 190-230 for the loaded PLA"},
-    {"TemperatureOutsideDatabaseMaterial",
-     request(with(by_key("petg-generic"),
-                  [](Material& m) { m.material_temperature = IntegerOrRange::single(210); })),
-     kWait, "materials-col[0].material-temperature",
-     "materials-col[0].material-temperature 210 is outside 220-250 for PETG"},
-    {"TemperatureRangeNotInside",
-     request_pla([](Material& m) { m.material_temperature = IntegerOrRange::range(180, 220); }), kWait,
-     "materials-col[0].material-temperature", "180-220 is outside 190-230 for the loaded PLA"},
     {"TemperatureOutsidePrinterLimits",
      [](JobTicket& t, PrinterCapabilities& caps) {
        caps.materials_col_ready[0].material_temperature = IntegerOrRange::range(190, 300);
@@ -516,6 +508,37 @@ TEST(ValidateJobTicket, TemperatureInsideBothRangesIsAccepted) {
   request.material_temperature = IntegerOrRange::single(230);
   const auto out = validate_ok(ticket_for(request), printer(), kRequire);
   EXPECT_TRUE(out.materials_loaded);
+}
+
+// §12: inside the printer's limits but outside the material's range is
+// clamped into the material's range and reported, not refused.
+TEST(ValidateJobTicket, TemperatureOutsideTheMaterialIsClampedAndReported) {
+  auto request = by_key("petg-generic");
+  request.material_temperature = IntegerOrRange::single(210);
+  const auto out = validate_ok(ticket_for(request), printer(), kWait);
+  ASSERT_EQ(out.materials.size(), 1u);
+  EXPECT_EQ(out.materials[0].material_temperature, IntegerOrRange::single(220));
+  ASSERT_EQ(out.substitutions.size(), 1u);
+  EXPECT_EQ(out.substitutions[0].attribute, "materials-col[0].material-temperature");
+  EXPECT_EQ(out.substitutions[0].message,
+            "materials-col[0].material-temperature 210 was clamped to 220 for PETG (220-250)");
+}
+
+TEST(ValidateJobTicket, TemperatureRangeIsClampedToItsOverlap) {
+  auto request = by_key("pla-generic");
+  request.material_temperature = IntegerOrRange::range(180, 220);
+  const auto out = validate_ok(ticket_for(request), printer(), kRequire);
+  EXPECT_EQ(out.materials[0].material_temperature, IntegerOrRange::range(190, 220));
+  ASSERT_EQ(out.substitutions.size(), 1u);
+  EXPECT_NE(out.substitutions[0].message.find("180-220 was clamped to 190-220 for the loaded PLA"),
+            std::string::npos)
+      << out.substitutions[0].message;
+}
+
+TEST(ValidateJobTicket, NoSubstitutionWhenInsideTheMaterialRange) {
+  auto request = by_key("pla-generic");
+  request.material_temperature = IntegerOrRange::single(200);
+  EXPECT_TRUE(validate_ok(ticket_for(request), printer(), kRequire).substitutions.empty());
 }
 
 // ---------------------------------------------------------------------------

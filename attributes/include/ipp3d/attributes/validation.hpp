@@ -18,6 +18,13 @@ enum class LoadedMaterialPolicy {
   kMayWait,        // acceptable: the job waits for the material (server)
 };
 
+// A value the printer substituted for the requested one.
+struct Substitution {
+  std::string attribute;  // e.g. "materials-col[0].material-temperature"
+  std::string message;    // e.g. "... 240 was clamped to 230 for the loaded PLA (190-230)"
+  bool operator==(const Substitution&) const = default;
+};
+
 // The outcome of a successful validation.
 struct ValidatedTicket {
   // The requested materials completed from the database (a client may send
@@ -26,14 +33,20 @@ struct ValidatedTicket {
   std::vector<Material> materials;
   // True when every material in `materials` is currently loaded.
   bool materials_loaded = false;
+  // Values that were clamped rather than refused (PWG 5100.21 §12): a
+  // material-temperature inside material-temperature-supported but outside
+  // the material's own range is clamped into that range; `materials` holds
+  // the clamped value. One entry per clamped attribute.
+  std::vector<Substitution> substitutions;
 };
 
 // Checks `ticket` against `caps`:
 //  - materials-col: count <= max-materials-col-supported; each material
 //    found in the database or ready list by material-key, else by
 //    material-name; any other member the client gave must agree with it
-//    (type, diameter, ...); material-temperature within both
-//    material-temperature-supported and the material's own range;
+//    (type, diameter, ...); material-temperature within
+//    material-temperature-supported (else an error that names the
+//    material's own range), and clamped into the material's own range;
 //    material-diameter in material-diameter-supported; purposes and types
 //    in their -supported sets.
 //  - platform-temperature / chamber-temperature within their -supported
