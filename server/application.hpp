@@ -45,13 +45,15 @@ class Application {
 
   // Serves until SIGTERM or SIGINT: then saves the state and ends the
   // process at once (PAPPL alone would wait up to 60 s for queued jobs).
-  // Requires block_shutdown_signals() to have run before any thread started.
+  // Call from the main thread before any other thread was started.
   int run();
 
+ private:
   // Blocks SIGTERM and SIGINT in the calling thread and every thread it
-  // starts later, so that only run()'s signal thread receives them. Call
-  // first thing in main().
+  // starts later, so that only run()'s signal thread receives them.
   static void block_shutdown_signals();
+
+ public:
 
  private:
   explicit Application(RunSettings settings) : settings_(std::move(settings)) {}

@@ -145,6 +145,7 @@ void Application::shutdown_now(int signal_number) {
 }
 
 int Application::run() {
+  block_shutdown_signals();  // before any thread starts: only signal_thread_ receives them
   signal_thread_ = std::thread([this] { wait_for_signals(); });
   signal_thread_.detach();
   papplSystemRun(system_);

@@ -48,13 +48,20 @@ int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::Comm
 
 // Runs the server in the foreground.
 int run_server(const ipp3d::server::CommandLine& command_line) {
-  ipp3d::server::Application::block_shutdown_signals();  // before any thread starts
   auto settings = ipp3d::server::resolve_settings(command_line);
   if (!settings) {
     std::cerr << "ipp3d-server: " << settings.error().message << "\n";
     return 2;
   }
-  auto app = ipp3d::server::Application::create(std::move(settings).value());
+  auto app = ipp3d::server::Application::create(settings.value());
+  if (!app && app.error().attribute == "admin" && ::isatty(STDIN_FILENO) == 1) {
+    // First start at a terminal: create the admin account now.
+    std::cout << "ipp3d-server: no admin account yet; choose the admin password (at least 8 characters).\n";
+    if (ipp3d::server::admin_set_password(settings->state_dir, "admin", std::cin, true, std::cout, std::cerr) != 0) {
+      return 1;
+    }
+    app = ipp3d::server::Application::create(settings.value());
+  }
   if (!app) {
     std::cerr << "ipp3d-server: " << app.error().message << "\n";
     return 1;

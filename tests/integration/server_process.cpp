@@ -77,6 +77,18 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
     ADD_FAILURE() << "admin set-password failed:\n" << admin_output;
     return;
   }
+  start(binary, extra_args);
+}
+
+ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<std::string> extra_args,
+                             const std::filesystem::path& existing_state_dir)
+    : owns_state_dir_(false), state_dir_(existing_state_dir) {
+  port_ = free_loopback_port();
+  log_path_ = state_dir_ / ("server-" + std::to_string(port_) + ".out");
+  start(binary, extra_args);
+}
+
+void ServerProcess::start(const std::filesystem::path& binary, const std::vector<std::string>& extra_args) {
   std::vector<std::string> args = {binary.string(), "--listen", "127.0.0.1:" + std::to_string(port_),
                                    "--state-dir", state_dir_.string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
@@ -90,7 +102,9 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
     std::_Exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!port_accepts(port_)) {
+  // Ready when the port accepts and the server has printed its fingerprint
+  // (the last line it prints at start).
+  while (!port_accepts(port_) || output().find("certificate SHA-256:") == std::string::npos) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
@@ -98,7 +112,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
       return;
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      ADD_FAILURE() << "ipp3d-server did not listen within 20 s:\n" << output();
+      ADD_FAILURE() << "ipp3d-server was not ready within 20 s:\n" << output();
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -108,7 +122,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
 ServerProcess::~ServerProcess() {
   stop();
   std::error_code ec;
-  if (!state_dir_.empty()) std::filesystem::remove_all(state_dir_, ec);
+  if (owns_state_dir_ && !state_dir_.empty()) std::filesystem::remove_all(state_dir_, ec);
 }
 
 std::string ServerProcess::printer_uri(const std::string& printer_name, bool tls) const {
