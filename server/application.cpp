@@ -4,6 +4,7 @@
 #include "document_format.hpp"
 #include "ipp/operator_ops.hpp"
 #include "printer_driver.hpp"
+#include "web/operator_page.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -61,6 +62,11 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
 }
 
 Application::~Application() {
+  if (dnssd_thread_.joinable()) dnssd_thread_.join();
+  {
+    const std::lock_guard lock(dnssd_mutex_);
+    dnssd_.reset();
+  }
   if (system_ != nullptr) papplSystemDelete(system_);
 }
 
@@ -84,9 +90,9 @@ Status Application::open_state() {
 Status Application::create_system() {
   const std::string spool = (settings_.state_dir / "spool").string();
   const std::string log = settings_.log_file ? settings_.log_file->string() : "-";
-  system_ =
-      papplSystemCreate(PAPPL_SOPTIONS_MULTI_QUEUE, "ipp3d", settings_.listen.port, nullptr, spool.c_str(),
-                        log.c_str(), pappl_log_level(settings_.log_level), nullptr, /*tls_only=*/false);
+  system_ = papplSystemCreate(PAPPL_SOPTIONS_MULTI_QUEUE | PAPPL_SOPTIONS_WEB_INTERFACE, "ipp3d",
+                              settings_.listen.port, nullptr, spool.c_str(), log.c_str(),
+                              pappl_log_level(settings_.log_level), nullptr, /*tls_only=*/false);
   if (system_ == nullptr) return start_error("listen", "cannot create the IPP system");
   if (!papplSystemAddListeners(system_, settings_.listen.host.c_str())) {
     return start_error("listen", "cannot listen on " + settings_.listen.host + ":" +
@@ -100,6 +106,9 @@ Status Application::create_system() {
   // PAPPL would advertise _ipp/_ipps and desktops would add a 2D printer.
   papplSystemSetDNSSDName(system_, nullptr);
   papplSystemSetAdminGroup(system_, kAdminGroup);
+  // PAPPL 1.3.1 crashes rendering any web page when no footer is set (it
+  // looks up a NULL string in its localization table).
+  papplSystemSetFooterHTML(system_, "ipp3d: secure IPP printing for 3D printers");
   papplSystemSetAuthCallback(system_, "Basic", auth_callback, this);
   papplSystemSetMIMECallback(system_, mime_callback, nullptr);
   papplSystemSetOperationCallback(system_, operation_callback, this);
@@ -130,6 +139,7 @@ Status Application::create_printers() {
     }
     if (created == nullptr) return start_error("printer", "cannot create printer '" + printer->name() + "'");
     printer->attach(created);
+    add_operator_page(system_, *printer);
     papplPrinterSetDNSSDName(created, nullptr);
     papplPrinterSetMaxActiveJobs(created, 0);
     if (!printer->config().location.empty())
@@ -172,7 +182,12 @@ bool Application::operation_callback(pappl_client_t* client, void* data) {
 }
 
 bool Application::timer_callback(pappl_system_t*, void* data) {
-  static_cast<Application*>(data)->scheduler_->tick();
+  auto* app = static_cast<Application*>(data);
+  if (!app->dnssd_started_) {
+    app->dnssd_started_ = true;  // the listeners answer by the first tick
+    app->start_dnssd();
+  }
+  app->scheduler_->tick();
   return true;
 }
 

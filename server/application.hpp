@@ -5,6 +5,7 @@
 // advertising turned off.
 #pragma once
 
+#include "dnssd.hpp"
 #include "ipp/credentials.hpp"
 #include "ipp/request_gate.hpp"
 #include "options.hpp"
@@ -17,6 +18,7 @@
 #include <pappl/pappl.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -54,7 +56,6 @@ class Application {
   static void block_shutdown_signals();
 
  public:
-
  private:
   explicit Application(RunSettings settings) : settings_(std::move(settings)) {}
   Status open_state();
@@ -68,6 +69,8 @@ class Application {
   void wait_for_signals();
   [[nodiscard]] std::filesystem::path pappl_state_path() const { return settings_.state_dir / "pappl.state"; }
   static bool save_callback(pappl_system_t* system, void* data);
+  // application_dnssd.cpp: advertises _ipps-3d._tcp once the server answers.
+  void start_dnssd();
   PrinterRuntime* find_printer(pappl_printer_t* printer) const;
   PrinterRuntime* find_printer(const char* driver_name) const;
 
@@ -89,6 +92,10 @@ class Application {
   std::vector<pappl_pr_driver_t> drivers_;
   pappl_system_t* system_ = nullptr;  // owned, papplSystemDelete in ~Application
   std::thread signal_thread_;         // waits for SIGTERM/SIGINT (blocked in all other threads)
+  std::thread dnssd_thread_;          // reads printer-uuid, then starts dnssd_
+  bool dnssd_started_ = false;        // timer_callback started dnssd_thread_ (main-loop thread only)
+  std::mutex dnssd_mutex_;            // guards dnssd_
+  std::unique_ptr<DnssdAdvertiser> dnssd_;
 };
 
 }  // namespace ipp3d::server

@@ -146,28 +146,28 @@ std::vector<std::string> txt_records(const DnssdService& service) {
 struct DnssdAdvertiser::State {
   // One advertised printer.
   struct Entry {
-    State* owner = nullptr;
-    DnssdService service;
-    std::vector<std::string> txt;
-    std::string name;  // instance name in use (renamed on collisions)
-    AvahiIfIndex interface = AVAHI_IF_UNSPEC;
-    AvahiProtocol protocol = AVAHI_PROTO_UNSPEC;
-    bool loopback_only = false;        // advertised on the loopback interface only
-    bool usable = true;                // false: not advertised at all (reason logged at start)
-    AvahiEntryGroup* group = nullptr;  // borrowed: owned by `client` (avahi_client_free frees it)
-    std::size_t index = 0;             // position in `entries` and in the snapshot
+    State* owner = nullptr;                       // the advertiser's state (for the group callback)
+    DnssdService service;                         // as given to start()
+    std::vector<std::string> txt;                 // txt_records(service)
+    std::string name;                             // instance name in use (renamed on collisions)
+    AvahiIfIndex interface = AVAHI_IF_UNSPEC;     // "lo" for a loopback listener, else all
+    AvahiProtocol protocol = AVAHI_PROTO_UNSPEC;  // follows an address-literal listen host
+    bool loopback_only = false;                   // advertised on the loopback interface only
+    bool usable = true;                           // false: not advertised at all (reason logged at start)
+    AvahiEntryGroup* group = nullptr;             // borrowed: owned by `client` (avahi_client_free frees it)
+    std::size_t index = 0;                        // position in `entries` and in the snapshot
   };
 
-  LogFn log;
-  std::vector<Entry> entries;         // never resized after start(): callbacks hold Entry*
-  ThreadedPollPtr poll;               // declared first: outlives the client
-  ClientPtr client;                   // null while there is no D-Bus system bus
-  AvahiTimeout* retry = nullptr;      // borrowed: owned by `poll` (freed with it)
-  bool started = false;               // the poll thread runs
-  bool absence_logged = false;        // "not running" already said since the daemon was last seen
-  mutable std::mutex snapshot_mutex;  // guards the two vectors below
-  std::vector<std::string> snapshot_names;
-  std::vector<bool> snapshot_established;
+  LogFn log;                                // may be empty
+  std::vector<Entry> entries;               // never resized after start(): callbacks hold Entry*
+  ThreadedPollPtr poll;                     // declared first: outlives the client
+  ClientPtr client;                         // null while there is no D-Bus system bus
+  AvahiTimeout* retry = nullptr;            // borrowed: owned by `poll` (freed with it)
+  bool started = false;                     // the poll thread runs
+  bool absence_logged = false;              // "not running" already said since the daemon was last seen
+  mutable std::mutex snapshot_mutex;        // guards the two vectors below
+  std::vector<std::string> snapshot_names;  // Entry::name per entry
+  std::vector<bool> snapshot_established;   // ESTABLISHED with the current daemon, per entry
 
   ~State();
   void say(DnssdLogLevel level, const std::string& message) const noexcept;
@@ -242,8 +242,10 @@ void DnssdAdvertiser::State::connect() {
   if (created == nullptr) {
     // avahi_client_new freed whatever on_client may have created meanwhile.
     for (auto& entry : entries) entry.group = nullptr;
+    if (!absence_logged) {
+      say(DnssdLogLevel::kDebug, std::string("DNS-SD: cannot reach avahi-daemon: ") + avahi_strerror(error));
+    }
     note_absent();
-    say(DnssdLogLevel::kDebug, std::string("DNS-SD: cannot reach avahi-daemon: ") + avahi_strerror(error));
     arm_retry(kRetryMilliseconds);
     return;
   }

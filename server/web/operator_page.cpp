@@ -1,0 +1,137 @@
+#include "web/operator_page.hpp"
+
+#include <exception>
+#include <vector>
+
+namespace ipp3d::server {
+namespace {
+
+// Writes HTML-escaped text.
+void put_text(pappl_client_t* client, const std::string& text) {
+  papplClientHTMLEscape(client, text.c_str(), text.size());
+}
+
+// Performs the posted action; returns the banner text.
+std::string perform(PrinterRuntime& printer, int count, cups_option_t* form, const char* user) {
+  const char* action = cupsGetOption("action", count, form);
+  const std::string who = user != nullptr && *user != '\0' ? user : "web admin";
+  if (action == nullptr) return "No action given.";
+  const std::string what = action;
+  Status done;
+  std::string success;
+  if (what == "load") {
+    const char* key = cupsGetOption("material-key", count, form);
+    if (key == nullptr) return "Choose a material to load.";
+    done = printer.load_material(key);
+    success = std::string("Loaded ") + key + ".";
+  } else if (what == "unload") {
+    done = printer.unload_material();
+    success = "Material unloaded.";
+  } else if (what == "plate") {
+    done = printer.confirm_plate_clear();
+    success = "Build plate confirmed clear.";
+  } else {
+    return "Unknown action.";
+  }
+  if (!done) return done.error().message;
+  papplLogPrinter(printer.printer(), PAPPL_LOGLEVEL_INFO, "Operator page: %s (by \"%s\")", success.c_str(),
+                  who.c_str());
+  return success;
+}
+
+// One row of the waiting-jobs table.
+void job_row(pappl_job_t* job, void* data) {
+  auto* client = static_cast<pappl_client_t*>(data);
+  papplClientHTMLPrintf(client, "<tr><td>%d</td><td>", papplJobGetID(job));
+  const char* name = papplJobGetName(job);
+  put_text(client, name != nullptr ? name : "");
+  papplClientHTMLPuts(client, "</td><td>");
+  const char* message = papplJobGetMessage(job);
+  put_text(client, message != nullptr ? message : "");
+  papplClientHTMLPuts(client, "</td></tr>\n");
+}
+
+// The material and plate section with its forms.
+void material_section(pappl_client_t* client, PrinterRuntime& printer) {
+  const auto loaded = printer.loaded_material();
+  papplClientHTMLPuts(client, "<h2 class=\"title\">Material</h2>\n<p>Loaded: <b>");
+  put_text(client, loaded.value_or("nothing"));
+  papplClientHTMLPuts(client, "</b></p>\n");
+  papplClientHTMLStartForm(client, papplClientGetURI(client), false);
+  papplClientHTMLPuts(client,
+                      "<input type=\"hidden\" name=\"action\" value=\"load\"><select name=\"material-key\">");
+  for (const auto& material : printer.config().materials) {
+    papplClientHTMLPuts(client, "<option value=\"");
+    put_text(client, material.key);
+    papplClientHTMLPuts(client, loaded == material.key ? "\" selected>" : "\">");
+    put_text(client, material.name + " (" + material.key + ")");
+    papplClientHTMLPuts(client, "</option>");
+  }
+  papplClientHTMLPuts(client, "</select> <input type=\"submit\" value=\"Load material\"></form>\n");
+  papplClientHTMLStartForm(client, papplClientGetURI(client), false);
+  papplClientHTMLPuts(client,
+                      "<input type=\"hidden\" name=\"action\" value=\"unload\">"
+                      "<input type=\"submit\" value=\"Unload material\"></form>\n");
+  papplClientHTMLPuts(client, "<h2 class=\"title\">Build plate</h2>\n<p>");
+  papplClientHTMLPuts(client, printer.plate_clear() ? "Clear: the next job may start."
+                                                    : "<b>Not confirmed clear</b>: the next job waits.");
+  papplClientHTMLPuts(client, "</p>\n");
+  papplClientHTMLStartForm(client, papplClientGetURI(client), false);
+  papplClientHTMLPuts(client,
+                      "<input type=\"hidden\" name=\"action\" value=\"plate\">"
+                      "<input type=\"submit\" value=\"Confirm the build plate is clear\"></form>\n");
+}
+
+// PAPPL resource callback for the page.
+bool operator_page(pappl_client_t* client, void* data) {
+  auto* printer = static_cast<PrinterRuntime*>(data);
+  try {
+    if (!papplClientHTMLAuthorize(client)) return true;
+    std::string banner;
+    if (papplClientGetMethod(client) == HTTP_STATE_POST) {
+      cups_option_t* form = nullptr;
+      const int count = papplClientGetForm(client, &form);
+      if (count == 0) {
+        banner = "Invalid form data.";
+      } else if (!papplClientIsValidForm(client, count, form)) {
+        banner = "Invalid form submission.";
+      } else {
+        banner = perform(*printer, count, form, papplClientGetUsername(client));
+      }
+      cupsFreeOptions(count, form);
+    }
+    papplClientHTMLPrinterHeader(client, printer->printer(), "Operator", 0, nullptr, nullptr);
+    if (!banner.empty()) {
+      papplClientHTMLPuts(client, "<div class=\"banner\">");
+      put_text(client, banner);
+      papplClientHTMLPuts(client, "</div>\n");
+    }
+    material_section(client, *printer);
+    papplClientHTMLPuts(client,
+                        "<h2 class=\"title\">Queue</h2>\n<table class=\"list\"><thead><tr><th>Job</th>"
+                        "<th>Name</th><th>Status</th></tr></thead><tbody>\n");
+    papplPrinterIterateActiveJobs(printer->printer(), job_row, client, 1, 0);
+    papplClientHTMLPuts(client, "</tbody></table>\n");
+    papplClientHTMLPrinterFooter(client);
+  } catch (const std::exception& e) {
+    papplLogClient(client, PAPPL_LOGLEVEL_ERROR, "Operator page failed: %s", e.what());
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string operator_page_path(const PrinterRuntime& printer) {
+  return "/" + printer.name() + "/operator";
+}
+
+void add_operator_page(pappl_system_t* system, PrinterRuntime& printer) {
+  const std::string path = operator_page_path(printer);
+  papplSystemAddResourceCallback(system, path.c_str(), "text/html", operator_page, &printer);
+  papplPrinterAddLink(printer.printer(), "Operator", path.c_str(),
+                      PAPPL_LOPTIONS_NAVIGATION | PAPPL_LOPTIONS_STATUS);
+  // A 3D printer has no media to set up.
+  papplPrinterRemoveLink(printer.printer(), "Media");
+}
+
+}  // namespace ipp3d::server
