@@ -142,6 +142,8 @@ Status Application::create_printers() {
     add_operator_page(system_, *printer);
     papplPrinterSetDNSSDName(created, nullptr);
     papplPrinterSetMaxActiveJobs(created, 0);
+    // Every new job stays held until the scheduler releases it.
+    papplPrinterHoldNewJobs(created);
     if (!printer->config().location.empty())
       papplPrinterSetLocation(created, printer->config().location.c_str());
   }

@@ -59,6 +59,7 @@ bool JobRun::run() {
     record(IPP_JSTATE_ABORTED, prepared.error().message);
     return false;
   }
+  papplJobSetReasons(job_, PAPPL_JREASON_NONE, PAPPL_JREASON_JOB_QUEUED);
   record(IPP_JSTATE_PROCESSING, "Printing.");
   for (int copy = 1; copy <= copies_; ++copy) {
     if (copy > 1 && !wait_for_plate(copy)) break;
@@ -74,6 +75,9 @@ bool JobRun::run() {
     if (outcome == CopyOutcome::kCanceled) break;
   }
   (void)printer_.backend().remove(remote_name_);
+  // PAPPL adds one impression when this callback returns true; the layers
+  // reported are already exact.
+  papplJobSetImpressionsCompleted(job_, -1);
   if (papplJobIsCanceled(job_)) {
     record(IPP_JSTATE_CANCELED, "Canceled.");
     return true;

@@ -57,7 +57,8 @@ int run_server(const ipp3d::server::CommandLine& command_line) {
   if (!app && app.error().attribute == "admin" && ::isatty(STDIN_FILENO) == 1) {
     // First start at a terminal: create the admin account now.
     std::cout << "ipp3d-server: no admin account yet; choose the admin password (at least 8 characters).\n";
-    if (ipp3d::server::admin_set_password(settings->state_dir, "admin", std::cin, true, std::cout, std::cerr) != 0) {
+    if (ipp3d::server::admin_set_password(settings->state_dir, "admin", std::cin, true, std::cout,
+                                          std::cerr) != 0) {
       return 1;
     }
     app = ipp3d::server::Application::create(settings.value());

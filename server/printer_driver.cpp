@@ -40,6 +40,7 @@ void fill_sheet_fields(pappl_pr_driver_data_t* d) {
   d->x_resolution[0] = d->y_resolution[0] = 300;
   d->x_default = d->y_default = 300;
   d->ppm = 1;
+  d->orient_default = IPP_ORIENT_PORTRAIT;  // meaningless in 3D, but IPP requires 3..6
   d->color_supported = PAPPL_COLOR_MODE_MONOCHROME;
   d->color_default = PAPPL_COLOR_MODE_MONOCHROME;
   d->num_media = 1;

@@ -93,6 +93,10 @@ void Scheduler::schedule(PrinterRuntime& printer) {
     const auto material = has_document ? missing_material(job, printer) : std::nullopt;
     const QueueDecision decision = decide(position, has_document, hold != nullptr ? hold : "no-hold",
                                           material, busy, printer.plate_clear());
+    // PAPPL shows no job-state-reasons of its own for a job held by us.
+    if (has_document && (papplJobGetReasons(job) & PAPPL_JREASON_JOB_QUEUED) == 0) {
+      papplJobSetReasons(job, PAPPL_JREASON_JOB_QUEUED, PAPPL_JREASON_NONE);
+    }
     auto& shown = messages_[{printer.name(), summary.id}];
     if (shown != decision.message) {
       shown = decision.message;

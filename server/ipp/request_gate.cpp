@@ -79,9 +79,10 @@ void report_unsupported_format(pappl_client_t* client) {
                nullptr, declared.empty() ? std::string(kOctetStream).c_str() : declared.c_str());
 }
 
-// Replaces the client's job-hold-until/-time with "indefinite" (every job is
-// held on arrival; the scheduler releases it) and keeps the client's request
-// in kRequestedHoldAttribute for the scheduler.
+// Takes the client's job-hold-until/-time out of PAPPL's hands (PAPPL 1.3.1
+// releases future holds at once) and keeps it in kRequestedHoldAttribute for
+// the scheduler. Every printer is in PAPPL's hold-new-jobs mode, so the job
+// is held on arrival anyway and released by the scheduler.
 void hold_on_arrival(ipp_t* request) {
   std::string requested = "no-hold";
   if (ipp_attribute_t* hold = ippFindAttribute(request, "job-hold-until", IPP_TAG_ZERO)) {
@@ -93,7 +94,6 @@ void hold_on_arrival(ipp_t* request) {
     requested = "indefinite";  // a timed hold is kept until an operator acts (not yet supported: see docs)
   }
   ippAddString(request, IPP_TAG_JOB, IPP_TAG_KEYWORD, kRequestedHoldAttribute, nullptr, requested.c_str());
-  ippAddString(request, IPP_TAG_JOB, IPP_TAG_KEYWORD, "job-hold-until", nullptr, "indefinite");
 }
 
 // The configured material a validated materials-col value refers to.
@@ -187,8 +187,16 @@ http_status_t RequestGate::authorize(pappl_client_t* client, const char* group) 
       discard_request_body(client);
       return identity;
     }
+    const ipp_op_t op = papplClientGetOperation(client);
+    if (op == IPP_OP_HOLD_JOB || op == IPP_OP_RELEASE_JOB || op == IPP_OP_HOLD_NEW_JOBS ||
+        op == IPP_OP_RELEASE_HELD_NEW_JOBS) {
+      // The scheduler owns the queue order: nobody holds or releases by hand
+      // (PAPPL would start a released job at once, out of order and without
+      // the plate-clear confirmation).
+      return HTTP_STATUS_FORBIDDEN;
+    }
     if (admin_required) return HTTP_STATUS_CONTINUE;
-    switch (papplClientGetOperation(client)) {
+    switch (op) {
       case IPP_OP_PRINT_JOB:
       case IPP_OP_VALIDATE_JOB:
       case IPP_OP_CREATE_JOB:
@@ -198,10 +206,6 @@ http_status_t RequestGate::authorize(pappl_client_t* client, const char* group) 
       case IPP_OP_SEND_DOCUMENT:
         screen_send_document(client);
         break;
-      case IPP_OP_HOLD_JOB:
-      case IPP_OP_RELEASE_JOB:
-        // The scheduler owns the queue order: nobody holds or releases by hand.
-        return HTTP_STATUS_FORBIDDEN;
       default:
         break;
     }
