@@ -3,6 +3,7 @@
 #include "backend/virtual_backend.hpp"
 #include "job_ledger.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -43,6 +44,8 @@ class JobRun {
   CopyOutcome print_copy(int copy);
   bool wait_for_plate(int copy);
   void show_progress(int copy, const PrintStatus& status);
+  void set_impressions_completed(int value);
+  [[nodiscard]] int total_impressions() const { return (layers_ > 0 ? layers_ : 1) * copies_; }
   void record(int state, const std::string& message);
 
   pappl_job_t* job_;
@@ -75,9 +78,14 @@ bool JobRun::run() {
     if (outcome == CopyOutcome::kCanceled) break;
   }
   (void)printer_.backend().remove(remote_name_);
-  // PAPPL adds one impression when this callback returns true; the layers
-  // reported are already exact.
-  papplJobSetImpressionsCompleted(job_, -1);
+  // PAPPL adds one impression when this callback returns true: leave the
+  // count one short of what was printed, never going backwards while the
+  // job is still processing.
+  if (papplJobIsCanceled(job_)) {
+    set_impressions_completed(shown_impressions_ - 1);
+  } else {
+    set_impressions_completed(total_impressions() - 1);
+  }
   if (papplJobIsCanceled(job_)) {
     record(IPP_JSTATE_CANCELED, "Canceled.");
     return true;
@@ -93,7 +101,7 @@ Status JobRun::prepare() {
   auto layers = count_gcode_layers(file);
   if (!layers) return layers.error();
   layers_ = *layers;
-  papplJobSetImpressions(job_, (layers_ > 0 ? layers_ : 1) * copies_);
+  papplJobSetImpressions(job_, total_impressions());
   remote_name_ = "ipp/" + printer_.name() + "-job-" + std::to_string(papplJobGetID(job_)) + ".gcode";
   return printer_.backend().upload(UploadRequest{file, remote_name_, "", layers_});
 }
@@ -144,11 +152,9 @@ bool JobRun::wait_for_plate(int copy) {
 void JobRun::show_progress(int copy, const PrintStatus& status) {
   const int layers = layers_ > 0 ? layers_ : 1;
   const int done_in_copy = std::min(status.current_layer, layers);
-  const int impressions = (copy - 1) * layers + done_in_copy;
-  if (impressions > shown_impressions_) {
-    papplJobSetImpressionsCompleted(job_, impressions - shown_impressions_);
-    shown_impressions_ = impressions;
-  }
+  // At most one short of the total until the job ends (see run()).
+  const int impressions = std::min((copy - 1) * layers + done_in_copy, total_impressions() - 1);
+  if (impressions > shown_impressions_) set_impressions_completed(impressions);
   const std::string copy_prefix =
       copies_ > 1 ? "Copy " + std::to_string(copy) + " of " + std::to_string(copies_) + ": " : "";
   const std::string message =
@@ -159,6 +165,12 @@ void JobRun::show_progress(int copy, const PrintStatus& status) {
     last_message_ = message;
     papplJobSetMessage(job_, message.c_str());
   }
+}
+
+void JobRun::set_impressions_completed(int value) {
+  if (value == shown_impressions_) return;
+  papplJobSetImpressionsCompleted(job_, value - shown_impressions_);
+  shown_impressions_ = value;
 }
 
 void JobRun::record(int state, const std::string& message) {

@@ -10,11 +10,13 @@
 
 namespace ipp3d::server {
 
-// Vendor operation codes (IPP reserves 0x4000-0x7FFF for vendor extensions).
+// Vendor operation codes. IPP reserves 0x4000-0x7FFF for vendor extensions;
+// CUPS uses 0x4001-0x4029 (PAPPL answers some of those itself), so ipp3d
+// starts at 0x4101.
 enum VendorOperation : int {
-  kOpLoadMaterial = 0x4001,       // ipp3d-Load-Material: material-key (keyword)
-  kOpUnloadMaterial = 0x4002,     // ipp3d-Unload-Material
-  kOpConfirmPlateClear = 0x4003,  // ipp3d-Confirm-Plate-Clear
+  kOpLoadMaterial = 0x4101,       // ipp3d-Load-Material: material-key (keyword)
+  kOpUnloadMaterial = 0x4102,     // ipp3d-Unload-Material
+  kOpConfirmPlateClear = 0x4103,  // ipp3d-Confirm-Plate-Clear
 };
 
 // PAPPL's operation callback for ipp3d's vendor operations. Returns false for

@@ -28,11 +28,9 @@ TEST(OperatorPage, NeedsTheAdminAccount) {
   EXPECT_NE(out.find("HTTP 401"), std::string::npos) << out;
   run_command(curl(server, jar, {"-u", "admin:wrong-password"}), out);
   EXPECT_NE(out.find("HTTP 401"), std::string::npos) << out;
-  const std::string plain =
-      "http://127.0.0.1:" + std::to_string(server.port()) + "/virtual-fdm/operator";
+  const std::string plain = "http://127.0.0.1:" + std::to_string(server.port()) + "/virtual-fdm/operator";
   run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", plain}, out);
-  EXPECT_EQ(out,
-            "301 https://127.0.0.1:" + std::to_string(server.port()) + "/virtual-fdm/operator");
+  EXPECT_EQ(out, "301 https://127.0.0.1:" + std::to_string(server.port()) + "/virtual-fdm/operator");
 }
 
 TEST(OperatorPage, LoadsMaterialOnlyWithAValidFormToken) {

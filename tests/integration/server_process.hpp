@@ -25,6 +25,11 @@ class ServerProcess {
   // plus `extra_args`, and waits until the port accepts connections (or
   // fails the test).
   ServerProcess(const std::filesystem::path& binary, std::vector<std::string> extra_args = {});
+  // Starts `binary` on the state directory of an earlier (stopped) server
+  // instead of a fresh one, keeping its admin account; the directory stays
+  // owned, and is removed, by the instance that created it.
+  ServerProcess(const std::filesystem::path& binary, std::vector<std::string> extra_args,
+                const std::filesystem::path& existing_state_dir);
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
   ~ServerProcess();
@@ -42,6 +47,9 @@ class ServerProcess {
   int stop();
 
  private:
+  void start(const std::filesystem::path& binary, const std::vector<std::string>& extra_args);
+
+  bool owns_state_dir_ = true;
   int port_ = 0;
   pid_t pid_ = -1;
   std::filesystem::path state_dir_;

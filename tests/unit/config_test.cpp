@@ -252,6 +252,29 @@ const ErrorCase kValueCases[] = {
                {{"[printer.bed]", "[printer.virtual]\nseconds_per_layer = -1\n[printer.bed]"}},
                "printer[0].virtual.seconds_per_layer", 17,
                "t.toml:17: printer[0].virtual.seconds_per_layer: -1 must be a finite number of seconds"),
+    error_case(
+        "ZeroMaxVelocity", {{"[printer.bed]", "[printer.limits]\nmax_velocity = 0\n[printer.bed]"}},
+        "printer[0].limits.max_velocity", 17,
+        "t.toml:17: printer[0].limits.max_velocity: 0 mm/s must be greater than 0 and at most 1000000"),
+    error_case(
+        "SpeedFactorReversed",
+        {{"[printer.bed]", "[printer.limits]\nspeed_factor = [200, 10]\n[printer.bed]"}},
+        "printer[0].limits.speed_factor", 17,
+        "t.toml:17: printer[0].limits.speed_factor: [200, 10] must satisfy 1 <= min <= max <= 1000 percent"),
+    error_case(
+        "AccelerationAboveMax",
+        {{"[printer.bed]", "[printer.limits]\nmax_accel = 3000\nacceleration = 5000\n[printer.bed]"}},
+        "printer[0].limits.acceleration", 18,
+        "t.toml:18: printer[0].limits.acceleration: 5000 mm/s² must not exceed max_accel (3000 mm/s²)"),
+    error_case("LineLengthTooSmall",
+               {{"[printer.bed]", "[printer.limits]\nmax_line_length = 10\n[printer.bed]"}},
+               "printer[0].limits.max_line_length", 17,
+               "t.toml:17: printer[0].limits.max_line_length: 10 bytes is outside 80-65536 bytes"),
+    error_case(
+        "LowerCaseOverride",
+        {{"[printer.bed]", "[printer.limits]\noverridden_commands = [\"m109\"]\n[printer.bed]"}},
+        "printer[0].limits.overridden_commands[0]", 17,
+        "t.toml:17: printer[0].limits.overridden_commands[0]: \"m109\" is not an upper-case command name"),
     error_case("BadPlatformShape", {{"name = \"p1\"", "name = \"p1\"\nplatform_shape = \"round\""}},
                "printer[0].platform_shape", 6,
                "t.toml:6: printer[0].platform_shape: \"round\" is not one of rectangle, ellipse"),
@@ -424,6 +447,38 @@ TEST(ConfigParse, MinimalFileUsesDefaults) {
   EXPECT_FALSE(p.auto_start_next);
   EXPECT_DOUBLE_EQ(p.virtual_seconds_per_layer, 0.5);
   EXPECT_EQ(p.materials.at(0).diameter_mm, std::nullopt);
+  EXPECT_EQ(p.limits, GcodeLimits{});
+}
+
+TEST(ConfigParse, GcodeLimitsTable) {
+  std::string text = minimal();
+  const std::string table =
+      "[printer.limits]\nmax_velocity = 300\nmax_z_velocity = 15\nmax_extrude_velocity = 60\n"
+      "max_accel = 5000\nmax_jerk = 10\nmax_square_corner_velocity = 8\nmax_junction_deviation = 0.1\n"
+      "acceleration = 3000\nsquare_corner_velocity = 5.5\nspeed_factor = [50, 150]\nflow_factor = [80, 120]\n"
+      "volume_tolerance = 0\nmax_line_length = 256\nmin_extrude_temp = 180\n"
+      "overridden_commands = [\"M109\", \"M190\"]\n";
+  text.replace(text.find("[printer.bed]"), 0, table);
+  const auto result = parse_config(text, "t.toml");
+  ASSERT_TRUE(result.ok()) << format_errors(result.error());
+  const GcodeLimits& l = result->printers.at(0).limits;
+  EXPECT_DOUBLE_EQ(l.max_velocity, 300);
+  EXPECT_DOUBLE_EQ(l.max_z_velocity, 15);
+  EXPECT_DOUBLE_EQ(l.max_extrude_velocity, 60);
+  EXPECT_DOUBLE_EQ(l.max_accel, 5000);
+  EXPECT_DOUBLE_EQ(l.max_jerk, 10);
+  EXPECT_DOUBLE_EQ(l.max_square_corner_velocity, 8);
+  EXPECT_DOUBLE_EQ(l.max_junction_deviation, 0.1);
+  EXPECT_DOUBLE_EQ(l.acceleration, 3000);
+  EXPECT_DOUBLE_EQ(l.square_corner_velocity, 5.5);
+  EXPECT_EQ(l.speed_factor_min, 50);
+  EXPECT_EQ(l.speed_factor_max, 150);
+  EXPECT_EQ(l.flow_factor_min, 80);
+  EXPECT_EQ(l.flow_factor_max, 120);
+  EXPECT_DOUBLE_EQ(l.volume_tolerance, 0);
+  EXPECT_EQ(l.max_line_length, 256);
+  EXPECT_EQ(l.min_extrude_temp, 180);
+  EXPECT_THAT(l.overridden_commands, ElementsAre("M109", "M190"));
 }
 
 TEST(ConfigParse, EmptyTextHasNoPrinter) {

@@ -27,7 +27,7 @@ std::string checksummed(const std::string& text, int tweak = 0) {
 struct Case {
   std::string name;
   std::string gcode;
-  std::string rule;                  // expected rule of the first violation
+  std::string rule;                      // expected rule of the first violation
   std::string material = "pla-generic";  // empty: no material
   std::function<void(config::PrinterConfig&, Job&)> setup = nullptr;
 };
@@ -44,7 +44,8 @@ std::vector<Case> cases() {
       {"bad_checksum", checksummed("N1 G28", 1), "syntax.checksum"},
       {"good_checksum_bad_move", checksummed("N1 G28") + checksummed("N2 G1 X500"), "position.out-of-volume"},
       {"checksum_without_digits", "N1 G28*\n", "syntax.checksum"},
-      {"relative_walk_out", kStart + "G91\nG1 X50\nG1 X50\nG1 X50\nG1 X50\nG1 X50\n", "position.out-of-volume"},
+      {"relative_walk_out", kStart + "G91\nG1 X50\nG1 X50\nG1 X50\nG1 X50\nG1 X50\n",
+       "position.out-of-volume"},
       {"relative_e_walk_with_g91", kStart + "G91\nG1 Z100\nG1 Z100\nG1 Z100\n", "position.out-of-volume"},
       {"relative_before_homing", "G91\nG1 X10\n", "position.unknown"},
       {"relative_after_motors_off", kStart + "M84\nG91\nG1 X10\n", "position.unknown"},
@@ -60,7 +61,8 @@ std::vector<Case> cases() {
       {"arc_without_centre", kStart + "G1 X10 Y10\nG2 X20 Y20\n", "arc.invalid"},
       {"inch_mode", kStart + "G20\nG1 X9\n", "position.out-of-volume"},
       {"inch_mode_feed", kStart + "G20\nG1 X1 F1500\n", "motion.feed-rate"},
-      {"set_heater_temperature", "SET_HEATER_TEMPERATURE HEATER=extruder TARGET=300\n", "temperature.printer-limit"},
+      {"set_heater_temperature", "SET_HEATER_TEMPERATURE HEATER=extruder TARGET=300\n",
+       "temperature.printer-limit"},
       {"set_heater_lower_case_material", "set_heater_temperature heater=extruder target=240\n",
        "temperature.material-range"},
       {"set_heater_quoted", "SET_HEATER_TEMPERATURE HEATER=\"heater_bed\" TARGET=\"150\"\n",
@@ -71,7 +73,8 @@ std::vector<Case> cases() {
       {"macro_non_numeric", "PRINT_START EXTRUDER=hot\n", "syntax.bad-number"},
       {"material_range_within_printer", "M104 S250\n", "temperature.material-range"},
       {"material_bed_range", "M190 S100\n", "temperature.material-range"},
-      {"wait_hotter_than_printer", "TEMPERATURE_WAIT SENSOR=extruder MINIMUM=400\n", "temperature.printer-limit"},
+      {"wait_hotter_than_printer", "TEMPERATURE_WAIT SENSOR=extruder MINIMUM=400\n",
+       "temperature.printer-limit"},
       {"cold_extrusion", "G28\nM109 S0\nG1 X10 Y10 E1\n", "extrusion.cold"},
       {"cold_after_heater_off", kStart + "G1 X10 Y10 E1\nM104 S0\nG1 X20 E2\n", "extrusion.cold"},
       {"nan_word", "G28\nG1 Xnan\n", "syntax.not-finite"},
@@ -128,15 +131,39 @@ std::vector<Case> cases() {
       {"no_material_cold_limit", "G28\nM104 S160\nG1 X10 E1\n", "extrusion.cold", ""},
   };
   // Every command of the deny-list.
-  for (const char* denied :
-       {"SAVE_CONFIG", "RESTART", "FIRMWARE_RESTART", "M112", "M500", "M501", "M502", "M503", "M997", "M999",
-        "M303 E0 S200", "PID_CALIBRATE HEATER=extruder TARGET=200", "M92 X80", "M906 X800", "M907 X1000",
-        "SET_PIN PIN=led VALUE=1", "SET_STEPPER_ENABLE STEPPER=stepper_x ENABLE=0",
-        "FORCE_MOVE STEPPER=stepper_x DISTANCE=10 VELOCITY=5", "SET_KINEMATIC_POSITION X=0 Y=0 Z=0",
-        "SAVE_VARIABLE VARIABLE=a VALUE=1", "BED_MESH_PROFILE SAVE=default", "BED_MESH_PROFILE REMOVE=default",
-        "Z_OFFSET_APPLY_ENDSTOP", "Z_OFFSET_APPLY_PROBE", "SDCARD_PRINT_FILE FILENAME=x.gcode", "SDCARD_RESET_FILE",
-        "M28 x.gcode", "M29", "M30 x.gcode", "RUN_SHELL_COMMAND CMD=hello", "SET_GCODE_OFFSET Z=-5", "M302 P1",
-        "M211 S0"}) {
+  for (const char* denied : {"SAVE_CONFIG",
+                             "RESTART",
+                             "FIRMWARE_RESTART",
+                             "M112",
+                             "M500",
+                             "M501",
+                             "M502",
+                             "M503",
+                             "M997",
+                             "M999",
+                             "M303 E0 S200",
+                             "PID_CALIBRATE HEATER=extruder TARGET=200",
+                             "M92 X80",
+                             "M906 X800",
+                             "M907 X1000",
+                             "SET_PIN PIN=led VALUE=1",
+                             "SET_STEPPER_ENABLE STEPPER=stepper_x ENABLE=0",
+                             "FORCE_MOVE STEPPER=stepper_x DISTANCE=10 VELOCITY=5",
+                             "SET_KINEMATIC_POSITION X=0 Y=0 Z=0",
+                             "SAVE_VARIABLE VARIABLE=a VALUE=1",
+                             "BED_MESH_PROFILE SAVE=default",
+                             "BED_MESH_PROFILE REMOVE=default",
+                             "Z_OFFSET_APPLY_ENDSTOP",
+                             "Z_OFFSET_APPLY_PROBE",
+                             "SDCARD_PRINT_FILE FILENAME=x.gcode",
+                             "SDCARD_RESET_FILE",
+                             "M28 x.gcode",
+                             "M29",
+                             "M30 x.gcode",
+                             "RUN_SHELL_COMMAND CMD=hello",
+                             "SET_GCODE_OFFSET Z=-5",
+                             "M302 P1",
+                             "M211 S0"}) {
     std::string name = std::string("denied_") + denied;
     for (char& c : name) c = (std::isalnum(static_cast<unsigned char>(c)) != 0) ? c : '_';
     list.push_back({name, std::string(denied) + "\n", "command.denied"});
@@ -174,27 +201,29 @@ INSTANTIATE_TEST_SUITE_P(Gate, Adversarial, ::testing::ValuesIn(cases()),
 
 // Legitimate forms that must not be refused.
 TEST(GateAccepts, ParserForms) {
-  const std::string text = checksummed("N1 G28") + checksummed("N2 M104 S200") +
-                            "M109 S200 ; wait\r\n"
-                            "\r\n"
-                            "   \n"
-                            "(paren comment) G1 X10 (inline) Y10 F3000\n"
-                            "g1 x20 y20 e.5\n"
-                            "G1X30Y30E.5\n"
-                            "G0 F9000 X100 Y100\n"
-                            "G1 X+10 Y-.0 E0.5\n"
-                            "RESPOND MSG=\"hello world\"\n"
-                            "EXCLUDE_OBJECT_DEFINE NAME=part_1 CENTER=110,110 POLYGON=[[100,100],[120,100],[120,120]]\n"
-                            "EXCLUDE_OBJECT_START NAME=part_1\n"
-                            "M117 Layer 1; 50% (done)\n"
-                            "SET_VELOCITY_LIMIT ACCEL=3000 SQUARE_CORNER_VELOCITY=5\n"
-                            "M204 P1500 T3000\n"
-                            "G20\nG1 X4 Y4\nG21\n"
-                            "G1 X110 Y110\nG2 X130 Y110 I10 J0 E1\nG3 X110 Y110 R10 E1\n"
-                            "G4 P500\nG10\nG11\nT0\nM106 S255\nM107\nM73 P50 R10\nM400\nM84\n"
-                            "G1 X5 Y5";
+  const std::string text =
+      checksummed("N1 G28") + checksummed("N2 M104 S200") +
+      "M109 S200 ; wait\r\n"
+      "\r\n"
+      "   \n"
+      "(paren comment) G1 X10 (inline) Y10 F3000\n"
+      "g1 x20 y20 e.5\n"
+      "G1X30Y30E.5\n"
+      "G0 F9000 X100 Y100\n"
+      "G1 X+10 Y-.0 E0.5\n"
+      "RESPOND MSG=\"hello world\"\n"
+      "EXCLUDE_OBJECT_DEFINE NAME=part_1 CENTER=110,110 POLYGON=[[100,100],[120,100],[120,120]]\n"
+      "EXCLUDE_OBJECT_START NAME=part_1\n"
+      "M117 Layer 1; 50% (done)\n"
+      "SET_VELOCITY_LIMIT ACCEL=3000 SQUARE_CORNER_VELOCITY=5\n"
+      "M204 P1500 T3000\n"
+      "G20\nG1 X4 Y4\nG21\n"
+      "G1 X110 Y110\nG2 X130 Y110 I10 J0 E1\nG3 X110 Y110 R10 E1\n"
+      "G4 P500\nG10\nG11\nT0\nM106 S255\nM107\nM73 P50 R10\nM400\nM84\n"
+      "G1 X5 Y5";
   const auto limits = limits_for(base_printer());
-  const Report report = check_text(text, limits, Job{find_material(base_printer(), "pla-generic").value(), {}});
+  const Report report =
+      check_text(text, limits, Job{find_material(base_printer(), "pla-generic").value(), {}});
   for (const auto& v : report.violations) ADD_FAILURE() << describe(v);
   EXPECT_TRUE(report.accepted);
   EXPECT_EQ(report.facts.lines, 32U);

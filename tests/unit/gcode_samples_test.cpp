@@ -30,7 +30,8 @@ struct Sample {
 };
 
 const Sample kSampleFiles[] = {
-    {"bunny-prusaslicer-klipper.gcode", "pla-generic", "PrusaSlicer 2.5.0", 4 * 3600 + 49 * 60 + 40, 536, 210, 60},
+    {"bunny-prusaslicer-klipper.gcode", "pla-generic", "PrusaSlicer 2.5.0", 4 * 3600 + 49 * 60 + 40, 536, 210,
+     60},
     {"box-prusaslicer-marlin.gcode", "petg-generic", "PrusaSlicer 2.5.0", 40 * 60 + 7, 166, 245, 80},
     {"torus-curaengine-marlin.gcode", "pla-generic", "Cura_SteamEngine 4.13.0", 689.236669, 28, 215, 60},
 };
@@ -86,10 +87,11 @@ TEST_P(SampleFile, FactsMatchTheSlicer) {
     ASSERT_LT(mark.offset, text.size());
     EXPECT_TRUE(mark.offset == 0 || text[mark.offset - 1] == '\n');
   }
-  std::cout << s.file << ": layers " << f.layer_count << ", computed " << f.computed_estimate_s << " s, slicer "
-            << *f.slicer_estimate_s << " s, filament " << f.filament_mm << " mm, box " << f.extrusion_box.min_x
-            << ".." << f.extrusion_box.max_x << " x " << f.extrusion_box.min_y << ".." << f.extrusion_box.max_y
-            << " x " << f.extrusion_box.min_z << ".." << f.extrusion_box.max_z << "\n";
+  std::cout << s.file << ": layers " << f.layer_count << ", computed " << f.computed_estimate_s
+            << " s, slicer " << *f.slicer_estimate_s << " s, filament " << f.filament_mm << " mm, box "
+            << f.extrusion_box.min_x << ".." << f.extrusion_box.max_x << " x " << f.extrusion_box.min_y
+            << ".." << f.extrusion_box.max_y << " x " << f.extrusion_box.min_z << ".."
+            << f.extrusion_box.max_z << "\n";
 }
 
 TEST_P(SampleFile, ChunkingDoesNotChangeTheReport) {

@@ -1,0 +1,57 @@
+// ipptool, a client the server did not write, runs our conformance files
+// against the live server: the validation refusals per operation and a
+// G-code job printing to completion with layer progress.
+#include "ipp_client.hpp"
+#include "server_process.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ipp3d::testing {
+namespace {
+
+std::string conformance_file(const char* name) {
+  return std::string(IPP3D_SOURCE_DIR) + "/conformance/" + name;
+}
+
+// How often `needle` occurs in `text`.
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+// Runs ipptool with `args` on the file; checks the exit status and that every
+// test of the file ran and passed (ipptool stops quietly at a syntax error).
+void expect_ipptool_passes(const char* file, std::vector<std::string> args) {
+  const std::string path = conformance_file(file);
+  args.insert(args.begin(), {"ipptool", "-t", "-V", "2.0"});
+  args.push_back(path);
+  std::string out;
+  const int status = run_command(args, out);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(count(out, "[PASS]"), count(read_file(path), "\n  NAME \"")) << "not every test passed:\n" << out;
+}
+
+TEST(IpptoolConformance, InvalidTicketsAreRefusedPerOperation) {
+  const TestConfig config(0.02);
+  ServerProcess server(IPP3D_SERVER_BINARY, config.args());
+  ASSERT_GT(server.pid(), 0);
+  std::string out;
+  const int status =
+      run_command({"ipptool", "-t", "-V", "2.0", "-f", torus_path().string(),
+                   server.printer_uri(kPrinterName), conformance_file("ipp3d-validation.test")},
+                  out);
+  EXPECT_EQ(status, 0) << out;
+}
+
+TEST(IpptoolConformance, AGcodeJobPrintsToCompletionWithLayerProgress) {
+  const TestConfig config(0.1);
+  ServerProcess server(IPP3D_SERVER_BINARY, config.args());
+  ASSERT_GT(server.pid(), 0);
+  expect_ipptool_passes("ipp3d-print.test",
+                        {"-f", torus_path().string(), "-d", "layers=" + std::to_string(kTorusLayers),
+                         server.printer_uri(kPrinterName)});
+}
+
+}  // namespace
+}  // namespace ipp3d::testing
