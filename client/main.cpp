@@ -1,4 +1,6 @@
 // ipp3d: the companion client of ipp3d-server.
+#include "check_command.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <exception>
@@ -6,16 +8,22 @@
 
 namespace {
 
+constexpr int kUsageError = 2;
+
 // Parses the command line and runs the chosen subcommand.
 int run(int argc, char** argv) {
   CLI::App app{"ipp3d: sign, submit and monitor 3D print jobs for ipp3d-server."};
   app.set_version_flag("--version", "ipp3d 0.1.0");
-  app.require_subcommand(0);
+  app.require_subcommand(0, 1);
+  ipp3d::client::CheckOptions check_options;
+  CLI::App* check = ipp3d::client::add_check_command(app, check_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kUsageError;
   }
+  if (check->parsed()) return ipp3d::client::run_check(check_options);
   std::cout << app.help();
   return 0;
 }

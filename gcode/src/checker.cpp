@@ -145,32 +145,32 @@ Report check_text(std::string_view text, const Limits& limits, const Job& job) {
 }
 
 const std::vector<std::string_view>& all_rules() {
-  static const std::vector<std::string_view> kRules = {rule::kLineTooLong,
-                                                       rule::kNulByte,
-                                                       rule::kBinary,
-                                                       rule::kBadNumber,
-                                                       rule::kNotFinite,
-                                                       rule::kChecksum,
-                                                       rule::kDuplicateWord,
-                                                       rule::kMalformed,
-                                                       rule::kDenied,
-                                                       rule::kUnknown,
-                                                       rule::kParameter,
-                                                       rule::kOutOfVolume,
-                                                       rule::kUnknownPosition,
-                                                       rule::kArcInvalid,
-                                                       rule::kFeedRate,
-                                                       rule::kVelocity,
-                                                       rule::kAcceleration,
-                                                       rule::kJerk,
-                                                       rule::kSpeedFactor,
-                                                       rule::kFlowFactor,
-                                                       rule::kColdExtrusion,
-                                                       rule::kPrinterTemperature,
-                                                       rule::kMaterialTemperature,
-                                                       rule::kNoHeater,
-                                                       rule::kTicketTemperature};
-  return kRules;
+  static const std::vector<std::string_view> rules = {rule::kLineTooLong,
+                                                      rule::kNulByte,
+                                                      rule::kBinary,
+                                                      rule::kBadNumber,
+                                                      rule::kNotFinite,
+                                                      rule::kChecksum,
+                                                      rule::kDuplicateWord,
+                                                      rule::kMalformed,
+                                                      rule::kDenied,
+                                                      rule::kUnknown,
+                                                      rule::kParameter,
+                                                      rule::kOutOfVolume,
+                                                      rule::kUnknownPosition,
+                                                      rule::kArcInvalid,
+                                                      rule::kFeedRate,
+                                                      rule::kVelocity,
+                                                      rule::kAcceleration,
+                                                      rule::kJerk,
+                                                      rule::kSpeedFactor,
+                                                      rule::kFlowFactor,
+                                                      rule::kColdExtrusion,
+                                                      rule::kPrinterTemperature,
+                                                      rule::kMaterialTemperature,
+                                                      rule::kNoHeater,
+                                                      rule::kTicketTemperature};
+  return rules;
 }
 
 std::string describe(const Violation& v) {

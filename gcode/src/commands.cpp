@@ -42,7 +42,7 @@ bool contains(const std::string_view (&names)[N], std::string_view name) {
 }  // namespace
 
 const std::vector<AllowedCommand>& allowed_commands() {
-  static const std::vector<AllowedCommand> kList = {
+  static const std::vector<AllowedCommand> list = {
       {"G0", "move: volume (with tolerance), feed rate, cold extrusion"},
       {"G1", "move: volume (with tolerance), feed rate, cold extrusion"},
       {"G2", "clockwise arc (I/J or R): the whole arc stays in the volume; feed rate, cold extrusion"},
@@ -101,11 +101,11 @@ const std::vector<AllowedCommand>& allowed_commands() {
        "VELOCITY, ACCEL, ACCEL_TO_DECEL, SQUARE_CORNER_VELOCITY within limits; MINIMUM_CRUISE_RATIO 0-1"},
       {"BED_MESH_PROFILE", "LOAD only (SAVE and REMOVE are denied)"},
   };
-  return kList;
+  return list;
 }
 
 const std::vector<DeniedCommand>& denied_commands() {
-  static const std::vector<DeniedCommand> kList = {
+  static const std::vector<DeniedCommand> list = {
       {"SAVE_CONFIG", "rewrites printer.cfg and restarts Klipper"},
       {"RESTART", "restarts the host software and ends the print"},
       {"FIRMWARE_RESTART", "restarts the firmware and ends the print"},
@@ -145,7 +145,7 @@ const std::vector<DeniedCommand>& denied_commands() {
       {"RUN_SHELL_COMMAND", "runs a host shell command (gcode_shell_command extension)"},
       {"G53-G59", "machine and work coordinate systems the gate does not model"},
   };
-  return kList;
+  return list;
 }
 
 void Machine::execute(const Line& line, std::uint64_t number, std::uint64_t offset) {
@@ -391,7 +391,6 @@ void Machine::acceleration_limits(const Line& line, std::string_view words) {
     if (!line.has_value(word)) continue;
     const double value = line.get(word);
     check_max(value, limits_.gcode.max_accel, rule::kAcceleration, std::string(1, word), "mm/s²");
-
   }
 }
 

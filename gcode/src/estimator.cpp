@@ -8,70 +8,64 @@
 namespace ipp3d::gcode::internal {
 namespace {
 
-constexpr double kTiny = 1e-9;
+constexpr double kMinDenominator = 1e-12;
 
-// Seconds for `d` mm from v0 to v1 with cruise vmax and acceleration a.
-double trapezoid(double d, double v0, double v1, double vmax, double a) {
-  v1 = std::min(v1, std::sqrt(v0 * v0 + 2 * a * d));
-  v0 = std::min(v0, std::sqrt(v1 * v1 + 2 * a * d));
-  const double peak_sq = (2 * a * d + v0 * v0 + v1 * v1) / 2;
-  if (peak_sq <= vmax * vmax) {
-    const double peak = std::sqrt(peak_sq);
-    return (2 * peak - v0 - v1) / a;
-  }
-  const double ramps = (2 * vmax * vmax - v0 * v0 - v1 * v1) / (2 * a);
-  return (2 * vmax - v0 - v1) / a + (d - ramps) / vmax;
+// Seconds for `length` mm from v0 to v1 with cruise speed v and acceleration
+// a (1/a given), without branches: the peak speed is min(v, triangle peak).
+inline double trapezoid(double length, double v0, double v1, double v, double accel, double inv_accel) {
+  const double reach = 2.0 * accel * length;
+  v1 = std::min(v1, std::sqrt(v0 * v0 + reach));
+  v0 = std::min(v0, std::sqrt(v1 * v1 + reach));
+  const double peak = std::min(v, std::sqrt((reach + v0 * v0 + v1 * v1) * 0.5));
+  const double ramps = (2.0 * peak * peak - v0 * v0 - v1 * v1) * 0.5 * inv_accel;
+  return (2.0 * peak - v0 - v1) * inv_accel + std::max(length - ramps, 0.0) / v;
 }
 
 }  // namespace
 
 Estimator::Estimator(double acceleration, double corner_velocity, double max_velocity)
-    : accel_(acceleration), corner_(corner_velocity), max_velocity_(max_velocity) {}
+    : accel_(acceleration),
+      inv_accel_(1.0 / acceleration),
+      deviation_accel_(corner_velocity * corner_velocity * (std::sqrt(2.0) - 1.0)),
+      max_velocity_(max_velocity) {}
 
-
-double Estimator::junction(double ux, double uy, double uz, double cruise) const {
-  if (!pending_ || (ux == 0 && uy == 0 && uz == 0) || (ux_ == 0 && uy_ == 0 && uz_ == 0)) {
-    return 0.0;
+void Estimator::process() {
+  for (std::size_t i = 0; i < count_; ++i) {
+    const Move& m = buffer_[i];
+    const double length_sq = m.dx * m.dx + m.dy * m.dy + m.dz * m.dz;
+    const double xyz = std::sqrt(length_sq);
+    const double inv = length_sq > 0 ? 1.0 / xyz : 0.0;
+    const double ux = m.dx * inv, uy = m.dy * inv, uz = m.dz * inv;
+    const double cruise = std::min(m.speed, max_velocity_);
+    // Junction deviation (as Klipper): corner speed from the angle; 0 at a
+    // reversal or next to an extrude-only move.
+    const double cos_theta = -(ux * ux_ + uy * uy_ + uz * uz_);
+    const double sin_half = std::sqrt(std::max(0.5 * (1.0 - cos_theta), 0.0));
+    const double corner_sq = deviation_accel_ * sin_half / std::max(1.0 - sin_half, kMinDenominator);
+    const bool both_travel = pending_ && inv != 0 && (ux_ != 0 || uy_ != 0 || uz_ != 0);
+    const double corner = both_travel ? std::min({std::sqrt(corner_sq), cruise, cruise_}) : 0.0;
+    if (pending_) seconds_ += trapezoid(length_, entry_, corner, cruise_, accel_, inv_accel_);
+    pending_ = true;
+    length_ = length_sq > 0 ? xyz : m.extrude;
+    cruise_ = cruise;
+    entry_ = corner;
+    ux_ = ux;
+    uy_ = uy;
+    uz_ = uz;
   }
-  const double limit = std::min(cruise, cruise_);
-  // Junction deviation model (as Klipper): corner speed from the angle.
-  const double cos_theta = -(ux * ux_ + uy * uy_ + uz * uz_);
-  if (cos_theta >= 0.999999) return 0.0;
-  const double deviation = corner_ * corner_ * (std::sqrt(2.0) - 1) / accel_;
-  const double sin_half = std::sqrt(std::max(0.5 * (1 - cos_theta), 0.0));
-  const double radius = sin_half >= 1 ? 1e9 : deviation * sin_half / (1 - sin_half);
-  return std::min(std::sqrt(radius * accel_), limit);
+  count_ = 0;
 }
 
-void Estimator::move(double dx, double dy, double dz, double de, double speed) {
-  double length = std::sqrt(dx * dx + dy * dy + dz * dz);
-  double ux = 0, uy = 0, uz = 0;
-  if (length < kTiny) {
-    length = std::fabs(de);  // extrude-only move
-    if (length < kTiny) return;
-  } else {
-    ux = dx / length, uy = dy / length, uz = dz / length;
-  }
-  const double cruise = std::min(speed, max_velocity_);
-  const double corner = junction(ux, uy, uz, cruise);
-  flush(corner);
-  pending_ = true;
-  length_ = length;
-  cruise_ = cruise;
-  entry_ = corner;
-
-  ux_ = ux, uy_ = uy, uz_ = uz;
+void Estimator::flush(double exit_speed) {
+  process();
+  if (!pending_) return;
+  seconds_ += trapezoid(length_, entry_, exit_speed, cruise_, accel_, inv_accel_);
+  pending_ = false;
 }
 
 void Estimator::dwell(double seconds) {
   flush(0.0);
   seconds_ += seconds;
-}
-
-void Estimator::flush(double exit_speed) {
-  if (!pending_) return;
-  seconds_ += trapezoid(length_, entry_, exit_speed, cruise_, accel_);
-  pending_ = false;
 }
 
 double Estimator::total() {

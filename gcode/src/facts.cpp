@@ -54,10 +54,11 @@ std::optional<std::string_view> setting(std::string_view text, std::string_view 
 void Machine::comment(std::string_view text) {
   switch (text.front()) {
     case 'L':
-      if (text.starts_with("LAYER_CHANGE"))
+      if (text.starts_with("LAYER_CHANGE")) {
         layer_comment(change_marks_, change_count_);
-      else if (text.starts_with("LAYER:"))
+      } else if (text.starts_with("LAYER:")) {
         layer_comment(colon_marks_, colon_count_);
+      }
       return;
     case 'T':
       // CuraEngine: ";TIME:" in the header (the command-line engine leaves the
@@ -141,14 +142,15 @@ Report Machine::finish(std::uint64_t bytes, std::uint64_t lines) {
   f.layers_truncated = f.layer_count > f.layers.size();
   f.computed_estimate_s = estimator_.total();
   if (!f.slicer_estimate_s) f.slicer_estimate_s = cura_elapsed_s_ ? cura_elapsed_s_ : cura_time_s_;
-  if (raft_layers_ > 0)
+  if (raft_layers_ > 0) {
     f.base = "raft";
-  else if (brim_width_ > 0)
+  } else if (brim_width_ > 0) {
     f.base = "brim";
-  else if (skirts_ > 0)
+  } else if (skirts_ > 0) {
     f.base = "skirt";
-  else if (raft_layers_ || brim_width_ || skirts_)
+  } else if (raft_layers_ || brim_width_ || skirts_) {
     f.base = "none";
+  }
   if (job_.platform_temperature && f.max_bed_temp > 0 && *job_.platform_temperature != f.max_bed_temp) {
     number_ = 0;
     line_ = nullptr;

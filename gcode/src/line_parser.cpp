@@ -14,6 +14,9 @@ namespace {
 
 constexpr int kFirstSdCode = 20;  // M20-M34: SD card commands, some with a file name
 constexpr int kLastSdCode = 34;
+constexpr int kMaxCodeDigits = 5;
+constexpr int kWordMask =
+    31;  // word letters A-Z map to bits 0-25  // "M862" fits; longer command numbers are malformed
 
 // Character classes.
 enum Class : unsigned char { kOther, kSpace, kLetter, kDigit, kNewline, kNul, kControl, kHigh };
@@ -22,21 +25,15 @@ enum Class : unsigned char { kOther, kSpace, kLetter, kDigit, kNewline, kNul, kC
 constexpr std::array<unsigned char, 256> make_classes() {
   std::array<unsigned char, 256> table{};
   for (int c = 0; c < 256; ++c) {
-    unsigned char k = kOther;
-    if (c == ' ' || c == '\t' || c == '\r')
-      k = kSpace;
-    else if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))
-      k = kLetter;
-    else if (c >= '0' && c <= '9')
-      k = kDigit;
-    else if (c == '\n')
-      k = kNewline;
-    else if (c == 0)
-      k = kNul;
-    else if (c < 0x20 || c == 0x7F)
-      k = kControl;
-    else if (c >= 0x80)
-      k = kHigh;
+    const bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    Class k = kOther;
+    k = (c >= 0x80) ? kHigh : k;
+    k = (c < 0x20 || c == 0x7F) ? kControl : k;
+    k = (c == 0) ? kNul : k;
+    k = (c == '\n') ? kNewline : k;
+    k = (c >= '0' && c <= '9') ? kDigit : k;
+    k = letter ? kLetter : k;
+    k = (c == ' ' || c == '\t' || c == '\r') ? kSpace : k;
     table[static_cast<std::size_t>(c)] = k;
   }
   return table;
@@ -167,7 +164,7 @@ const char* parse_words(const char* first, const char* p, const char* end, Line&
       case kNewline:
         return p;
       case kLetter: {
-        const int index = to_upper(*p) - 'A';
+        const int index = (to_upper(*p) - 'A') & kWordMask;
         if ((line.present >> index & 1U) != 0) {
           return fail(line, p, end, rule::kDuplicateWord,
                       std::string("word ") + to_upper(*p) + " appears twice");
@@ -202,8 +199,8 @@ const char* parse_classic(const char* first, const char* p, const char* end, Lin
   line.letter = to_upper(*p++);
   int code = 0;
   int digits = 0;
-  for (; klass(*p) == kDigit; ++p, ++digits) code = code * 10 + (*p - '0');
-  if (digits > 5) return fail(line, p, end, rule::kMalformed, "command number too long");
+  for (; klass(*p) == kDigit && digits <= kMaxCodeDigits; ++p, ++digits) code = code * 10 + (*p - '0');
+  if (digits > kMaxCodeDigits) return fail(line, p, end, rule::kMalformed, "command number too long");
   line.code = code;
   if (*p == '.' && klass(p[1]) == kDigit) {
     line.sub = *++p - '0';

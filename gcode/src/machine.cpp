@@ -56,10 +56,8 @@ bool Machine::feed_rate(const Line& line) {
 bool Machine::axis_target(const Line& line, int axis, double& machine) {
   const char letter = kAxisLetter[axis];
   Axis& a = axes_[axis];
-  if (!line.has(letter)) {
-    machine = a.position + a.offset;
-    return false;
-  }
+  machine = a.position + a.offset;
+  if (!line.has(letter)) return false;
   if (!line.has_value(letter)) {
     violate(rule::kBadNumber, std::string(1, letter), "a number", std::string(1, letter) + " has no value");
     return false;
@@ -209,10 +207,11 @@ void Machine::arc(const Line& line) {
     if (from_start > sweep) continue;
     const double x = cx + radius * std::cos(theta);
     const double y = cy + radius * std::sin(theta);
-    if (k % 2 == 0)
+    if (k % 2 == 0) {
       check_inside(0, x, "arc");
-    else
+    } else {
       check_inside(1, y, "arc");
+    }
   }
   const double de = extrude(line);
   record_motion(start, end, de, radius * sweep);
@@ -255,10 +254,11 @@ void Machine::set_position(const Line& line) {
     a.offset = machine - a.position;
   }
   if (line.has('E')) {
-    if (!line.has_value('E'))
+    if (!line.has_value('E')) {
       violate(rule::kBadNumber, "E", "a number", "E has no value");
-    else
+    } else {
       e_position_ = line.get('E') * scale;
+    }
   }
 }
 

@@ -107,6 +107,7 @@ std::string macros_array(const Limits& l) {
   std::vector<config::Macro> macros = l.macros;
   std::sort(macros.begin(), macros.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   std::vector<std::string> values;
+  values.reserve(macros.size());
   for (const auto& m : macros) {
     values.push_back(object({{"name", quote(m.name)},
                              {"hotend_temperature_params", string_array(m.hotend_temperature_params)},

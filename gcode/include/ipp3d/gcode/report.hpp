@@ -63,7 +63,10 @@ struct LayerMark {
   std::uint64_t line = 0;
   std::uint64_t offset = 0;
   double z = 0.0;
-  bool operator==(const LayerMark&) const = default;
+  // Equal when line, offset and z agree (two unknown, NaN, heights are equal).
+  bool operator==(const LayerMark& other) const {
+    return line == other.line && offset == other.offset && (z == other.z || (z != z && other.z != other.z));
+  }
 };
 
 // An axis-aligned box in mm; `valid` is false when no extruding move was seen.
@@ -96,7 +99,7 @@ struct Facts {
 };
 
 // Largest number of layer marks a report keeps (bounded memory).
-inline constexpr std::size_t kMaxLayerMarks = 100000;
+inline constexpr std::size_t kMaxLayerMarks = 20000;
 // Largest number of violations a report keeps; `violation_count` counts all.
 inline constexpr std::size_t kMaxViolations = 100;
 
