@@ -138,7 +138,7 @@ void Application::shutdown_now(int signal_number) {
     papplLog(system_, PAPPL_LOGLEVEL_ERROR, "%s", saved.error().message.c_str());
     reserve_job_ids();  // the saved state may lack jobs: skip their IDs
   }
-  std::fflush(nullptr);
+  (void)std::fflush(nullptr);
   // PAPPL's threads (connections, the printing job) end with the process;
   // everything durable is already on disk (SQLite WAL, synchronous=FULL).
   std::_Exit(saved ? 0 : 1);

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <exception>
 #include <thread>
 
@@ -19,13 +18,11 @@ constexpr auto kCancelGrace = 2s;
 // "m:ss" or "h:mm:ss".
 std::string clock_text(double seconds) {
   const long total = static_cast<long>(seconds);
-  char text[32];
+  const auto two_digits = [](long value) { return (value < 10 ? "0" : "") + std::to_string(value); };
   if (total >= 3600) {
-    std::snprintf(text, sizeof text, "%ld:%02ld:%02ld", total / 3600, total / 60 % 60, total % 60);
-  } else {
-    std::snprintf(text, sizeof text, "%ld:%02ld", total / 60, total % 60);
+    return std::to_string(total / 3600) + ":" + two_digits(total / 60 % 60) + ":" + two_digits(total % 60);
   }
-  return text;
+  return std::to_string(total / 60) + ":" + two_digits(total % 60);
 }
 
 // How a copy ended.

@@ -246,21 +246,22 @@ Result<std::optional<IntegerOrRange>> check_material_temperature(const Material&
   if (limits.empty()) {
     return attribute_error(attribute, attribute + " is not supported: this printer does not control it");
   }
-  const bool inside_limits = std::any_of(
-      limits.begin(), limits.end(), [&wanted](const IntegerOrRange& limit) { return limit.contains(wanted); });
+  const bool inside_limits =
+      std::any_of(limits.begin(), limits.end(),
+                  [&wanted](const IntegerOrRange& limit) { return limit.contains(wanted); });
   if (!inside_limits) {
     if (own && !own->contains(wanted)) {
-      return attribute_error(attribute, cat({attribute, " ", wanted.to_string(), " is outside ", own->to_string(),
-                                             " for ", describe(candidate)}));
+      return attribute_error(attribute, cat({attribute, " ", wanted.to_string(), " is outside ",
+                                             own->to_string(), " for ", describe(candidate)}));
     }
-    return attribute_error(attribute, cat({attribute, " ", wanted.to_string(), " is outside ", to_string(limits),
-                                           " (material-temperature-supported)"}));
+    return attribute_error(attribute, cat({attribute, " ", wanted.to_string(), " is outside ",
+                                           to_string(limits), " (material-temperature-supported)"}));
   }
   if (!own || own->contains(wanted)) return std::optional<IntegerOrRange>{wanted};
   const IntegerOrRange actual = clamp_into(wanted, *own);
-  substitutions.push_back({attribute, cat({attribute, " ", wanted.to_string(), " was clamped to ",
-                                           actual.to_string(), " for ", describe(candidate), " (",
-                                           own->to_string(), ")"})});
+  substitutions.push_back(
+      {attribute, cat({attribute, " ", wanted.to_string(), " was clamped to ", actual.to_string(), " for ",
+                       describe(candidate), " (", own->to_string(), ")"})});
   return std::optional<IntegerOrRange>{actual};
 }
 

@@ -33,7 +33,7 @@ class CredentialVerifier {
  private:
   using Clock = std::chrono::steady_clock;
   struct Entry {
-    Role role;
+    Role role = Role::kUser;
     Clock::time_point expires;
   };
   static constexpr std::chrono::seconds kCacheLifetime{60};
@@ -43,7 +43,7 @@ class CredentialVerifier {
   std::string cache_key(const BasicCredentials& credentials) const;
 
   StateStore& store_;
-  unsigned char key_[32];
+  unsigned char key_[32] = {};
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> cache_;
 };

@@ -121,9 +121,7 @@ bool operator_page(pappl_client_t* client, void* data) {
 
 }  // namespace
 
-std::string operator_page_path(const PrinterRuntime& printer) {
-  return "/" + printer.name() + "/operator";
-}
+std::string operator_page_path(const PrinterRuntime& printer) { return "/" + printer.name() + "/operator"; }
 
 void add_operator_page(pappl_system_t* system, PrinterRuntime& printer) {
   const std::string path = operator_page_path(printer);
