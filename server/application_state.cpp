@@ -62,7 +62,14 @@ void Application::block_shutdown_signals() {
 }
 
 Status Application::load_pappl_state() {
-  auto interrupted = repair_pappl_state(pappl_state_path());
+  // Jobs the ledger last saw printing (a kill -9 leaves them so).
+  std::vector<InterruptedJob> printing;
+  for (const auto& printer : printers_) {
+    for (const auto& record : store_->jobs(printer->name())) {
+      if (record.state == IPP_JSTATE_PROCESSING) printing.push_back({record.printer, record.job_id});
+    }
+  }
+  auto interrupted = repair_pappl_state(pappl_state_path(), printing);
   if (!interrupted) return interrupted.error();
   if (std::filesystem::exists(pappl_state_path()) &&
       !papplSystemLoadState(system_, pappl_state_path().c_str())) {

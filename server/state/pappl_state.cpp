@@ -2,6 +2,7 @@
 
 #include <cups/cups.h>
 
+#include <algorithm>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -74,6 +75,7 @@ Status save_pappl_state(pappl_system_t* system, const std::filesystem::path& pat
 }
 
 std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now,
+                                  const std::vector<InterruptedJob>& known_printing,
                                   std::vector<InterruptedJob>& interrupted) {
   std::istringstream in(state_text);
   std::string out;
@@ -88,10 +90,15 @@ std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now
     } else if (line.rfind("Job ", 0) == 0) {
       cups_option_t* options = nullptr;
       int count = parse_options(line.substr(4), &options);
-      const char* state = cupsGetOption("state", count, options);
-      if (state != nullptr && (std::string(state) == "5" || std::string(state) == "6")) {
-        const char* id = cupsGetOption("id", count, options);
-        interrupted.push_back({printer, id != nullptr ? std::atoi(id) : 0});
+      const char* state_text_value = cupsGetOption("state", count, options);
+      const int state = state_text_value != nullptr ? std::atoi(state_text_value) : 0;
+      const char* id_text = cupsGetOption("id", count, options);
+      const InterruptedJob job{printer, id_text != nullptr ? std::atoi(id_text) : 0};
+      const bool was_printing =
+          std::find(known_printing.begin(), known_printing.end(), job) != known_printing.end();
+      if (state == IPP_JSTATE_PROCESSING || state == IPP_JSTATE_STOPPED ||
+          (was_printing && state < IPP_JSTATE_CANCELED)) {
+        interrupted.push_back(job);
         count = cupsAddOption("state", "8", count, &options);
         count = cupsAddOption("completed", std::to_string(now).c_str(), count, &options);
         line = format_options("Job", count, options);
@@ -104,13 +111,15 @@ std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now
   return out;
 }
 
-Result<std::vector<InterruptedJob>> repair_pappl_state(const std::filesystem::path& path) {
+Result<std::vector<InterruptedJob>> repair_pappl_state(const std::filesystem::path& path,
+                                                       const std::vector<InterruptedJob>& known_printing) {
   std::vector<InterruptedJob> interrupted;
   std::ifstream in(path, std::ios::binary);
   if (!in) return interrupted;
   std::stringstream text;
   text << in.rdbuf();
-  const std::string repaired = mark_interrupted_jobs(text.str(), std::time(nullptr), interrupted);
+  const std::string repaired =
+      mark_interrupted_jobs(text.str(), std::time(nullptr), known_printing, interrupted);
   if (interrupted.empty()) return interrupted;
   if (auto replaced = replace_file(path, repaired); !replaced) return replaced.error();
   return interrupted;

@@ -28,13 +28,18 @@ struct InterruptedJob {
 };
 
 // Rewrites the state file text: every job in state processing (5) or
-// processing-stopped (6) becomes aborted (8) with `completed` = `now`.
-// Returns the new text and fills `interrupted`. Other lines are kept as they are.
+// processing-stopped (6), and every not yet finished job listed in
+// `known_printing` (jobs the ledger saw start printing: PAPPL saves its state
+// only when a job is created or ends, so a job killed mid-print reloads as
+// held), becomes aborted (8) with `completed` = `now`. Returns the new text
+// and fills `interrupted`. Other lines are kept as they are.
 std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now,
+                                  const std::vector<InterruptedJob>& known_printing,
                                   std::vector<InterruptedJob>& interrupted);
 
 // Applies mark_interrupted_jobs() to the file at `path` (atomically); a
 // missing file is no error and yields no jobs.
-Result<std::vector<InterruptedJob>> repair_pappl_state(const std::filesystem::path& path);
+Result<std::vector<InterruptedJob>> repair_pappl_state(const std::filesystem::path& path,
+                                                       const std::vector<InterruptedJob>& known_printing);
 
 }  // namespace ipp3d::server

@@ -142,6 +142,13 @@ std::string ServerProcess::output() const {
   return text.str();
 }
 
+void ServerProcess::kill_hard() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  wait_for_exit(pid_, std::chrono::seconds(10));
+  pid_ = -1;
+}
+
 int ServerProcess::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);

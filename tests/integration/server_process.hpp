@@ -45,6 +45,8 @@ class ServerProcess {
   [[nodiscard]] std::string output() const;
   // Sends SIGTERM and waits; returns the exit status (or -1 on timeout, after SIGKILL).
   int stop();
+  // Sends SIGKILL (a crash) and waits for the process to end.
+  void kill_hard();
 
  private:
   void start(const std::filesystem::path& binary, const std::vector<std::string>& extra_args);

@@ -25,7 +25,7 @@ constexpr const char* kState =
 
 TEST(PapplState, MarksProcessingAndStoppedJobsAborted) {
   std::vector<InterruptedJob> interrupted;
-  const std::string repaired = mark_interrupted_jobs(kState, 500, interrupted);
+  const std::string repaired = mark_interrupted_jobs(kState, 500, {}, interrupted);
   EXPECT_EQ(interrupted, (std::vector<InterruptedJob>{{"virtual-fdm", 2}, {"second", 7}}));
   EXPECT_NE(repaired.find("Job completed=\"500\" created=\"101\" id=\"2\" name=\"printing\" state=\"8\""),
             std::string::npos)
@@ -39,23 +39,37 @@ TEST(PapplState, MarksProcessingAndStoppedJobsAborted) {
 TEST(PapplState, RepairIsAtomicAndMissingFileIsFine) {
   const auto dir = std::filesystem::temp_directory_path() / ("ipp3d-state-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  const auto missing = repair_pappl_state(dir / "absent.state");
+  const auto missing = repair_pappl_state(dir / "absent.state", {});
   ASSERT_TRUE(missing.ok());
   EXPECT_TRUE(missing->empty());
 
   const auto path = dir / "pappl.state";
   std::ofstream(path) << kState;
-  const auto repaired = repair_pappl_state(path);
+  const auto repaired = repair_pappl_state(path, {});
   ASSERT_TRUE(repaired.ok()) << repaired.error().message;
   EXPECT_EQ(repaired->size(), 2u);
   std::stringstream text;
   text << std::ifstream(path).rdbuf();
   EXPECT_EQ(text.str().find("state=\"5\""), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir / "pappl.state.tmp"));
-  const auto again = repair_pappl_state(path);  // idempotent
+  const auto again = repair_pappl_state(path, {});  // idempotent
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->empty());
   std::filesystem::remove_all(dir);
+}
+
+// A job killed mid-print is saved as held (PAPPL saves only on creation and
+// completion); the ledger knows it was printing.
+TEST(PapplState, JobsTheLedgerSawPrintingAreMarkedToo) {
+  std::vector<InterruptedJob> interrupted;
+  const std::string repaired =
+      mark_interrupted_jobs(kState, 600, {{"virtual-fdm", 3}, {"virtual-fdm", 1}}, interrupted);
+  // Job 3 (held) becomes aborted; job 1 already completed stays as it is.
+  EXPECT_EQ(interrupted,
+            (std::vector<InterruptedJob>{{"virtual-fdm", 2}, {"virtual-fdm", 3}, {"second", 7}}));
+  EXPECT_NE(repaired.find("id=\"3\" name=\"held\" state=\"8\""), std::string::npos) << repaired;
+  EXPECT_NE(repaired.find("id=\"1\" name=\"done \\\"quoted\\\"\" state=\"9\""), std::string::npos)
+      << repaired;
 }
 
 struct DecideCase {
