@@ -37,6 +37,20 @@ QueueDecision decide(int position, bool has_document, const std::string& request
   return {true, "Starting."};
 }
 
+bool hold_window_open(const std::string& hold, std::time_t hold_until_time, std::time_t now) {
+  if (hold == "no-hold") return true;
+  if (hold == "time") return now >= hold_until_time;
+  std::tm local{};
+  localtime_r(&now, &local);
+  const int hour = local.tm_hour;
+  if (hold == "day-time") return hour >= 6 && hour < 18;
+  if (hold == "evening" || hold == "night") return hour >= 18 || hour < 6;
+  if (hold == "second-shift") return hour >= 16;
+  if (hold == "third-shift") return hour < 8;
+  if (hold == "weekend") return local.tm_wday == 0 || local.tm_wday == 6;
+  return false;  // indefinite, or a keyword we do not know
+}
+
 std::optional<std::string> missing_material(pappl_job_t* job, const PrinterRuntime& printer) {
   IppPtr attrs = make_ipp();
   for (const auto& name : attributes::job_ticket_attribute_names()) {
@@ -89,10 +103,13 @@ void Scheduler::schedule(PrinterRuntime& printer) {
     if (job == nullptr) continue;
     ++position;
     const bool has_document = papplJobGetFilename(job) != nullptr;
-    const char* hold = ippGetString(papplJobGetAttribute(job, kRequestedHoldAttribute), 0, nullptr);
+    const char* hold_keyword = ippGetString(papplJobGetAttribute(job, kRequestedHoldAttribute), 0, nullptr);
+    const std::string hold = hold_keyword != nullptr ? hold_keyword : "no-hold";
+    const std::time_t hold_time = ippGetInteger(papplJobGetAttribute(job, kRequestedHoldTimeAttribute), 0);
+    const bool hold_open = hold_window_open(hold, hold_time, std::time(nullptr));
     const auto material = has_document ? missing_material(job, printer) : std::nullopt;
-    const QueueDecision decision = decide(position, has_document, hold != nullptr ? hold : "no-hold",
-                                          material, busy, printer.plate_clear());
+    const QueueDecision decision =
+        decide(position, has_document, hold_open ? "no-hold" : hold, material, busy, printer.plate_clear());
     // PAPPL shows no job-state-reasons of its own for a job held by us.
     if (has_document && (papplJobGetReasons(job) & PAPPL_JREASON_JOB_QUEUED) == 0) {
       papplJobSetReasons(job, PAPPL_JREASON_JOB_QUEUED, PAPPL_JREASON_NONE);

@@ -11,6 +11,7 @@
 
 #include "printer_runtime.hpp"
 
+#include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
@@ -39,6 +40,14 @@ struct QueueDecision {
 //   plate_clear: the plate gate is open
 QueueDecision decide(int position, bool has_document, const std::string& requested_hold,
                      const std::optional<std::string>& material, bool printer_busy, bool plate_clear);
+
+// Whether a client's job-hold-until lets the job print at `now` (local
+// time). no-hold: always; indefinite: never (the job waits until it is
+// cancelled); day-time 06:00-18:00; evening and night 18:00-06:00;
+// second-shift 16:00-24:00; third-shift 00:00-08:00; weekend Saturday and
+// Sunday; "time": from `hold_until_time` (job-hold-until-time, UNIX time) on.
+// Unknown keywords never open.
+bool hold_window_open(const std::string& hold, std::time_t hold_until_time, std::time_t now);
 
 class Scheduler {
  public:

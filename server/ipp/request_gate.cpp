@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <string>
 
 namespace ipp3d::server {
@@ -90,8 +91,12 @@ void hold_on_arrival(ipp_t* request) {
     ippDeleteAttribute(request, hold);
   }
   if (ipp_attribute_t* hold_time = ippFindAttribute(request, "job-hold-until-time", IPP_TAG_ZERO)) {
+    const ipp_uchar_t* date = ippGetValueTag(hold_time) == IPP_TAG_DATE ? ippGetDate(hold_time, 0) : nullptr;
+    const std::time_t until = date != nullptr ? ippDateToTime(date) : 0;
     ippDeleteAttribute(request, hold_time);
-    requested = "indefinite";  // a timed hold is kept until an operator acts (not yet supported: see docs)
+    requested = "time";
+    ippAddInteger(request, IPP_TAG_JOB, IPP_TAG_INTEGER, kRequestedHoldTimeAttribute,
+                  static_cast<int>(std::min<std::time_t>(until, std::numeric_limits<int>::max())));
   }
   ippAddString(request, IPP_TAG_JOB, IPP_TAG_KEYWORD, kRequestedHoldAttribute, nullptr, requested.c_str());
 }

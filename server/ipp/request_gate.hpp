@@ -26,6 +26,9 @@ inline constexpr const char* kAdminGroup = "none";
 // The job attribute that records a client's own job-hold-until (PAPPL only
 // ever sees "indefinite").
 inline constexpr const char* kRequestedHoldAttribute = "ipp3d-job-hold-until";
+// With kRequestedHoldAttribute "time": the client's job-hold-until-time as
+// UNIX time (integer).
+inline constexpr const char* kRequestedHoldTimeAttribute = "ipp3d-job-hold-until-time";
 
 class RequestGate {
  public:

@@ -114,3 +114,53 @@ TEST(ProgressMessage, ShowsLayerPercentCopyAndTime) {
 
 }  // namespace
 }  // namespace ipp3d::server
+
+namespace ipp3d::server {
+namespace {
+
+// A local time on Wednesday 2026-11-18 (or Saturday 2026-11-21) at `hour`.
+std::time_t local_time(int day_of_month, int hour) {
+  std::tm t{};
+  t.tm_year = 2026 - 1900;
+  t.tm_mon = 10;
+  t.tm_mday = day_of_month;
+  t.tm_hour = hour;
+  t.tm_min = 30;
+  t.tm_isdst = -1;
+  return std::mktime(&t);
+}
+
+struct HoldCase {
+  const char* hold;
+  int day;
+  int hour;
+  bool open;
+};
+
+class HoldWindow : public ::testing::TestWithParam<HoldCase> {};
+
+TEST_P(HoldWindow, OpensOnlyInItsPeriod) {
+  const auto& c = GetParam();
+  EXPECT_EQ(hold_window_open(c.hold, 0, local_time(c.day, c.hour)), c.open)
+      << c.hold << " on day " << c.day << " at " << c.hour << ":30";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    JobHoldUntil, HoldWindow,
+    ::testing::Values(HoldCase{"no-hold", 18, 3, true}, HoldCase{"indefinite", 18, 12, false},
+                      HoldCase{"day-time", 18, 12, true}, HoldCase{"day-time", 18, 20, false},
+                      HoldCase{"evening", 18, 20, true}, HoldCase{"evening", 18, 12, false},
+                      HoldCase{"night", 18, 2, true}, HoldCase{"second-shift", 18, 17, true},
+                      HoldCase{"second-shift", 18, 9, false}, HoldCase{"third-shift", 18, 3, true},
+                      HoldCase{"third-shift", 18, 9, false}, HoldCase{"weekend", 21, 12, true},
+                      HoldCase{"weekend", 18, 12, false}, HoldCase{"someday", 18, 12, false}));
+
+TEST(HoldWindow, TimedHoldOpensAtItsTime) {
+  const std::time_t now = local_time(18, 12);
+  EXPECT_FALSE(hold_window_open("time", now + 60, now));
+  EXPECT_TRUE(hold_window_open("time", now, now));
+  EXPECT_TRUE(hold_window_open("time", now - 60, now));
+}
+
+}  // namespace
+}  // namespace ipp3d::server
