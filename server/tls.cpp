@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <sys/stat.h>
 #include <system_error>
 
@@ -39,7 +40,15 @@ Status make_private_directory(const std::filesystem::path& dir) {
   return {};
 }
 
+std::mutex pinned_mutex;   // guards pinned
+PinnedCredentials pinned;  // set by prepare_tls_identity()
+
 }  // namespace
+
+PinnedCredentials pinned_credentials() {
+  const std::lock_guard lock(pinned_mutex);
+  return pinned;
+}
 
 Result<std::string> certificate_fingerprint(const std::filesystem::path& pem_file) {
   std::unique_ptr<std::FILE, FileClose> file(std::fopen(pem_file.c_str(), "r"));
@@ -80,6 +89,10 @@ Result<TlsIdentity> prepare_tls_identity(const std::filesystem::path& state_dir,
   }
   if (::chmod(identity.private_key.c_str(), S_IRUSR | S_IWUSR) != 0) {
     return tls_error(identity.private_key, "cannot set mode 0600");
+  }
+  {
+    const std::lock_guard lock(pinned_mutex);
+    pinned = PinnedCredentials{identity.directory.string(), common_name};
   }
   if (!cupsSetServerCredentials(identity.directory.c_str(), common_name.c_str(), /*auto_create=*/0)) {
     return tls_error(identity.directory,

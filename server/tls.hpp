@@ -26,6 +26,17 @@ struct TlsIdentity {
 Result<TlsIdentity> prepare_tls_identity(const std::filesystem::path& state_dir,
                                          const std::string& common_name);
 
+// The credentials prepare_tls_identity() pinned for this process, or empty
+// strings before that. Read by the cupsSetServerCredentials interposer
+// (tls_interpose.cpp): PAPPL 1.3.1 calls cupsSetServerCredentials(NULL, host,
+// 1) whenever its host name changes (e.g. when avahi appears), which would
+// make libcups create and serve a new key pair under /etc/cups/ssl.
+struct PinnedCredentials {
+  std::string directory;
+  std::string common_name;
+};
+PinnedCredentials pinned_credentials();
+
 // SHA-256 fingerprint of a PEM certificate file as colon-separated upper-case
 // hex. Errors when the file cannot be read or parsed.
 Result<std::string> certificate_fingerprint(const std::filesystem::path& pem_file);
