@@ -24,7 +24,7 @@ SetServerCredentials real_set_server_credentials() {
   static const auto real =
       reinterpret_cast<SetServerCredentials>(dlsym(RTLD_NEXT, "cupsSetServerCredentials"));
   if (real == nullptr) {
-    std::fputs("ipp3d-server: cannot find libcups' cupsSetServerCredentials\n", stderr);
+    (void)std::fputs("ipp3d-server: cannot find libcups' cupsSetServerCredentials\n", stderr);
     std::abort();
   }
   return real;
@@ -32,6 +32,7 @@ SetServerCredentials real_set_server_credentials() {
 
 }  // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name is libcups'
 extern "C" int cupsSetServerCredentials(const char* path, const char* common_name, int auto_create) {
   if (path == nullptr) {
     const auto pinned = ipp3d::server::pinned_credentials();
