@@ -21,32 +21,6 @@
 namespace ipp3d::testing {
 namespace {
 
-// True when something accepts TCP connections on 127.0.0.1:port.
-bool accepts_connections(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// Waits for `pid` up to `timeout`; returns its exit status, or -1.
-int wait_for(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return -1;
-}
-
 std::string slurp(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::stringstream text;
@@ -151,7 +125,7 @@ CupsdProcess::CupsdProcess() {
     std::_Exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (!accepts_connections(port_)) {
+  while (!port_accepts(port_)) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
@@ -184,10 +158,10 @@ std::string CupsdProcess::error_log() const { return slurp(dir_ / "cupsd.out") +
 int CupsdProcess::stop() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
-  int status = wait_for(pid_, std::chrono::seconds(10));
+  int status = wait_for_exit(pid_, std::chrono::seconds(10));
   if (status < 0) {
     ::kill(pid_, SIGKILL);
-    wait_for(pid_, std::chrono::seconds(5));
+    wait_for_exit(pid_, std::chrono::seconds(5));
   }
   pid_ = -1;
   return status;

@@ -18,6 +18,16 @@
 namespace ipp3d::testing {
 namespace {
 
+// Converts argv strings for execv.
+std::vector<char*> c_argv(std::vector<std::string>& args) {
+  std::vector<char*> out;
+  for (auto& a : args) out.push_back(a.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+}  // namespace
+
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool port_accepts(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -31,7 +41,6 @@ bool port_accepts(int port) {
   return ok;
 }
 
-// Waits for `pid` up to `timeout`; returns its exit status, or -1.
 int wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -42,16 +51,6 @@ int wait_for_exit(pid_t pid, std::chrono::milliseconds timeout) {
   }
   return -1;
 }
-
-// Converts argv strings for execv.
-std::vector<char*> c_argv(std::vector<std::string>& args) {
-  std::vector<char*> out;
-  for (auto& a : args) out.push_back(a.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-}  // namespace
 
 int free_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -2,6 +2,7 @@
 // throwaway state directory and stops it by PID.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <sys/types.h>
@@ -15,6 +16,13 @@ inline constexpr const char* kAdminPassword = "test-admin-password";
 
 // Returns a TCP port on 127.0.0.1 that was free a moment ago.
 int free_loopback_port();
+
+// True when something accepts TCP connections on 127.0.0.1:port.
+bool port_accepts(int port);
+
+// Waits for child `pid` up to `timeout`; returns its exit status (128+signal
+// when killed), or -1 when it is still running.
+int wait_for_exit(pid_t pid, std::chrono::milliseconds timeout);
 
 // A running ipp3d-server child process. The destructor sends SIGTERM, waits
 // up to 10 s, then SIGKILLs, always by the child's PID.
