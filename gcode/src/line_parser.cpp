@@ -119,11 +119,29 @@ const char* parse_checksum(const char* first, const char* p, const char* end, Li
   return p;
 }
 
+// True for the bytes that may follow a word's number: white space, a letter
+// (the next word), the line end, ';', '(' and '*'.
+constexpr std::array<bool, 256> make_follows_number() {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const unsigned char k = kClasses[static_cast<std::size_t>(c)];
+    table[static_cast<std::size_t>(c)] =
+        k == kSpace || k == kLetter || k == kNewline || c == ';' || c == '(' || c == '*';
+  }
+  return table;
+}
+constexpr std::array<bool, 256> kFollowsNumber = make_follows_number();
+
 // Reads one word's value after its letter; returns nullptr after fail().
 const char* parse_word(const char* p, const char* end, Line& line, int index, const char** failed) {
   double value = 0.0;
   const char* start = p;
-  switch (parse_number(p, end, value)) {
+  const NumberStatus status = parse_number_in_line(p, end, value);
+  if (status == NumberStatus::kOk && kFollowsNumber[static_cast<unsigned char>(*p)]) [[likely]] {
+    line.value[index] = value;
+    return p;
+  }
+  switch (status) {
     case NumberStatus::kOk:
       break;
     case NumberStatus::kMissing:
@@ -144,13 +162,9 @@ const char* parse_word(const char* p, const char* end, Line& line, int index, co
     *failed = fail_byte(line, p, end);
     return nullptr;
   }
-  if (k != kSpace && k != kLetter && k != kNewline && *p != ';' && *p != '(' && *p != '*') {
-    *failed = fail(line, p, end, rule::kBadNumber,
-                   std::string(1, static_cast<char>('A' + index)) + " is not a number");
-    return nullptr;
-  }
-  line.value[index] = value;
-  return p;
+  *failed = fail(line, p, end, rule::kBadNumber,
+                 std::string(1, static_cast<char>('A' + index)) + " is not a number");
+  return nullptr;
 }
 
 // Parses the words of a classic command ("X10 Y.5 E-1").
@@ -278,6 +292,13 @@ const char* parse_line(const char* p, const char* end, Line& line) {
   line.text = {};
   while (klass(*p) == kSpace) ++p;
   const char* first = p;
+  // The most common lines, "G1 X.. Y.. E..", "G0 ..": what parse_classic() finds for them.
+  if (p[0] == 'G' && (p[1] == '1' || p[1] == '0') && p[2] == ' ') {
+    line.kind = Line::Kind::kClassic;
+    line.letter = 'G';
+    line.code = p[1] - '0';
+    return parse_words(first, p + 2, end, line);
+  }
   const char* failed = nullptr;
   if (*p == ';') {
     const char* stop = skip_text(p + 1, end, '\n', line, &failed);

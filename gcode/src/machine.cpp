@@ -27,6 +27,11 @@ Machine::Machine(const Limits& limits, const Job& job)
       estimator_(limits.gcode.acceleration, limits.gcode.square_corner_velocity, limits.gcode.max_velocity) {
   cold_limit_ = job.material ? job.material->hotend_min : limits.gcode.min_extrude_temp;
   overridden_.assign(limits.macro_commands.begin(), limits.macro_commands.end());
+  const config::AxisRange* ranges[3] = {&limits_.volume.x, &limits_.volume.y, &limits_.volume.z};
+  for (int i = 0; i < 3; ++i) {
+    low_[i] = ranges[i]->min - limits_.gcode.volume_tolerance;
+    high_[i] = ranges[i]->max + limits_.gcode.volume_tolerance;
+  }
 }
 
 // Reads F (mm/min, or in/min in G20) into feed_; false after a violation.
@@ -134,8 +139,60 @@ void Machine::record_motion(const double start[3], const double end[3], double d
   }
 }
 
+// G0/G1 when nothing is wrong with it: every word has a value, the feed rate
+// is valid, every axis position is known and stays inside the volume, and an
+// extrusion has a hot enough target. Computes exactly what move() computes; false
+// (nothing changed) otherwise, and move() then does the work and the reports.
+bool Machine::fast_move(const Line& line) {
+  constexpr std::uint32_t kX = 1U << ('X' - 'A');
+  constexpr std::uint32_t kAxes[3] = {kX, kX << 1, kX << 2};
+  constexpr std::uint32_t kE = 1U << ('E' - 'A');
+  constexpr std::uint32_t kF = 1U << ('F' - 'A');
+  if (line.valueless != 0) return false;
+  for (const Axis& a : axes_) {
+    if (!a.machine_known || !a.offset_known) return false;
+  }
+  const double scale = inches_ ? kInch : 1.0;
+  double feed = feed_;
+  if ((line.present & kF) != 0) {
+    feed = line.get('F') * scale / 60.0;
+    if (!(feed > 0) || !(feed <= limits_.gcode.max_velocity)) return false;
+  }
+  double start[3];
+  double end[3];
+  double position[3];
+  bool inside = true;
+  for (int i = 0; i < 3; ++i) {
+    const Axis& a = axes_[i];
+    start[i] = a.position + a.offset;
+    position[i] = a.position;
+    if ((line.present & kAxes[i]) != 0) {
+      const double value = line.value['X' - 'A' + i] * scale;
+      position[i] = absolute_ ? value : a.position + value;
+    }
+    end[i] = position[i] + a.offset;
+    inside = inside && end[i] >= low_[i] && end[i] <= high_[i];
+  }
+  if (!inside) return false;
+  double de = 0.0;
+  double e_position = e_position_;
+  if ((line.present & kE) != 0) {
+    const double value = line.get('E') * scale;
+    const bool relative = !absolute_ || !absolute_e_;
+    de = relative ? value : value - e_position_;
+    e_position = relative ? e_position_ + value : value;
+    if (de > 0 && !(hotend_target_ >= cold_limit_)) return false;
+  }
+  feed_ = feed;
+  for (int i = 0; i < 3; ++i) axes_[i].position = position[i];
+  e_position_ = e_position;
+  record_motion(start, end, de, -1.0);
+  return true;
+}
+
 // G0/G1: a straight move.
 void Machine::move(const Line& line) {
+  if (fast_move(line)) return;
   if (!feed_rate(line)) return;
   double start[3];
   double end[3];

@@ -60,6 +60,7 @@ class Machine {
 
   // machine.cpp: motion and modal state.
   void move(const internal::Line& line);
+  bool fast_move(const internal::Line& line);
   void arc(const internal::Line& line);
   void home(const internal::Line& line);
   void set_position(const internal::Line& line);
@@ -97,6 +98,10 @@ class Machine {
   const internal::Line* line_ = nullptr;
   std::uint64_t number_ = 0;
   std::uint64_t offset_ = 0;
+
+  // The volume with its tolerance, per axis (machine coordinates).
+  double low_[3] = {};
+  double high_[3] = {};
 
   // Modal state.
   Axis axes_[3];

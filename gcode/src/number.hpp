@@ -23,24 +23,25 @@ NumberStatus parse_number_slow(const char*& p, const char* s, const char* number
 inline constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-// Reads [+-] digits [. digits] (no exponent: in G-code 'E' starts a word) from
-// [p, end), advancing p past it. The result is bit-identical to strtod.
-inline NumberStatus parse_number(const char*& p, const char* end, double& out) noexcept {
+// parse_number(); kTerminated: a byte that is not a digit, sign or '.' comes
+// before `end`, so the loops need not compare with `end`.
+template <bool kTerminated>
+inline NumberStatus parse_number_impl(const char*& p, const char* end, double& out) noexcept {
   constexpr std::uint64_t kMaxExactMantissa = std::uint64_t{1} << 53;
   constexpr int kMaxDigits = 19;
   constexpr int kMaxFraction = 22;
   const char* s = p;
-  const bool negative = s != end && *s == '-';
-  if (s != end && (*s == '-' || *s == '+')) ++s;
+  const bool negative = (kTerminated || s != end) && *s == '-';
+  if ((kTerminated || s != end) && (*s == '-' || *s == '+')) ++s;
   const char* number_start = s;
   std::uint64_t mantissa = 0;
-  while (s != end && static_cast<unsigned>(*s - '0') <= 9)
+  while ((kTerminated || s != end) && static_cast<unsigned>(*s - '0') <= 9)
     mantissa = mantissa * 10 + static_cast<unsigned>(*s++ - '0');
   int digits = static_cast<int>(s - number_start);
   int fraction = 0;
-  if (s != end && *s == '.') {
+  if ((kTerminated || s != end) && *s == '.') {
     const char* fraction_start = ++s;
-    while (s != end && static_cast<unsigned>(*s - '0') <= 9) {
+    while ((kTerminated || s != end) && static_cast<unsigned>(*s - '0') <= 9) {
       mantissa = mantissa * 10 + static_cast<unsigned>(*s++ - '0');  // wraps only beyond 19 digits
     }
     fraction = static_cast<int>(s - fraction_start);
@@ -53,6 +54,17 @@ inline NumberStatus parse_number(const char*& p, const char* end, double& out) n
   out = negative ? -value : value;
   p = s;
   return NumberStatus::kOk;
+}
+
+// Reads [+-] digits [. digits] (no exponent: in G-code 'E' starts a word) from
+// [p, end), advancing p past it. The result is bit-identical to strtod.
+inline NumberStatus parse_number(const char*& p, const char* end, double& out) noexcept {
+  return parse_number_impl<false>(p, end, out);
+}
+
+// parse_number() for a number inside a line: a '\n' comes before `end`.
+inline NumberStatus parse_number_in_line(const char*& p, const char* end, double& out) noexcept {
+  return parse_number_impl<true>(p, end, out);
 }
 
 }  // namespace ipp3d::gcode::internal
