@@ -2,6 +2,8 @@
 // decode errors with attribute paths.
 #include "ipp3d/attributes/ipp_codec.hpp"
 
+#include "ipp_wire.hpp"
+
 #include <cups/cups.h>
 #include <cups/ipp.h>
 #include <gtest/gtest.h>
@@ -62,36 +64,7 @@ IppPtr encode(const JobTicket& ticket, ipp_tag_t group = IPP_TAG_JOB) {
   return ipp;
 }
 
-// A growable in-memory byte stream for ippWriteIO/ippReadIO.
-struct Buffer {
-  std::vector<ipp_uchar_t> bytes;
-  std::size_t read_pos = 0;
-};
-
-// ipp_iocb_t that appends to a Buffer.
-ssize_t write_cb(void* context, ipp_uchar_t* data, size_t length) {
-  auto* buffer = static_cast<Buffer*>(context);
-  buffer->bytes.insert(buffer->bytes.end(), data, data + length);
-  return static_cast<ssize_t>(length);
-}
-
-// ipp_iocb_t that consumes a Buffer.
-ssize_t read_cb(void* context, ipp_uchar_t* data, size_t length) {
-  auto* buffer = static_cast<Buffer*>(context);
-  const std::size_t n = std::min(length, buffer->bytes.size() - buffer->read_pos);
-  std::memcpy(data, buffer->bytes.data() + buffer->read_pos, n);
-  buffer->read_pos += n;
-  return static_cast<ssize_t>(n);
-}
-
-// Serialises `ipp` to the IPP wire format and parses it back.
-IppPtr wire_round_trip(ipp_t* ipp) {
-  Buffer buffer;
-  EXPECT_EQ(ippWriteIO(&buffer, write_cb, 1, nullptr, ipp), IPP_STATE_DATA);
-  IppPtr parsed = make_ipp();
-  EXPECT_EQ(ippReadIO(&buffer, read_cb, 1, nullptr, parsed.get()), IPP_STATE_DATA);
-  return parsed;
-}
+using ipp3d::testing::wire_round_trip;
 
 TEST(JobTicketIpp, FullTicketRoundTripsInMemory) {
   const JobTicket ticket = full_ticket();
