@@ -1,0 +1,884 @@
+"""Tests of the independent Python implementation of the ipp3d envelope.
+
+* self tests: round trips in both modes, key files, manifest canonical form,
+  and one crafted envelope per refusal reason;
+* the committed test vectors in tests/vectors/ (skipped only while that
+  folder does not exist);
+* cross-implementation tests against the C++ `ipp3d` command (path in
+  IPP3D_CLIENT_BINARY). When the binary or one of its commands is missing
+  these tests FAIL, unless IPP3D_INTEROP_ALLOW_SKIP=1 is set (for
+  development before the C++ side exists); CTest never sets it.
+
+Run: cd tests/interop && /usr/bin/python3 -m unittest -v test_interop
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from typing import Callable
+from unittest import mock
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import nacl.bindings as sodium  # noqa: E402
+
+import ipp3d_envelope as env  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.environ.get("IPP3D_SOURCE_DIR", os.path.normpath(os.path.join(HERE, "..", "..")))
+VECTORS_DIR = os.path.join(SOURCE_DIR, "tests", "vectors")
+CLIENT_BINARY = os.environ.get("IPP3D_CLIENT_BINARY",
+                               os.path.join(SOURCE_DIR, "build", "bin", "ipp3d"))
+ALLOW_SKIP = os.environ.get("IPP3D_INTEROP_ALLOW_SKIP") == "1"
+SCRIPT = os.path.join(HERE, "ipp3d_envelope.py")
+PYTHON = sys.executable
+
+SMALL_CHUNK = 1024
+NOW = int(time.time())
+
+
+# --------------------------------------------------------------------------
+# Shared fixtures and helpers
+# --------------------------------------------------------------------------
+
+class Keys:
+    """One author, a second (untrusted) author and two printers, made once."""
+
+    author = env.SecretKey.generate(env.ED25519)
+    stranger = env.SecretKey.generate(env.ED25519)
+    printer = env.SecretKey.generate(env.X25519)
+    other_printer = env.SecretKey.generate(env.X25519)
+
+
+def document(size: int) -> bytes:
+    """A deterministic document of `size` bytes (G-code-like lines)."""
+    line = b"G1 X10.000 Y20.000 E0.12345 ; interop\n"
+    return (line * (size // len(line) + 1))[:size]
+
+
+def printer_policy(**changes) -> env.ReaderPolicy:
+    """The policy of Keys.printer trusting Keys.author."""
+    fields = {"trusted_signers": env.trust_store([Keys.author.public()]),
+              "printer_key": Keys.printer, "now": NOW}
+    fields.update(changes)
+    return env.ReaderPolicy(**fields)
+
+
+def make_manifest(payload: bytes, **changes) -> env.Manifest:
+    """A valid manifest for `payload` by Keys.author; `changes` override fields."""
+    fields = {
+        "encrypted": False,
+        "content_type": env.GCODE_CONTENT_TYPE,
+        "payload_length": len(payload),
+        "payload_digest": hashlib.sha256(payload).digest(),
+        "signer_key_id": Keys.author.key_id,
+        "created": NOW - 60,
+        "not_after": NOW + 3600,
+        "recipients": (),
+        "nonce": bytes(range(16)),
+        "licence": None,
+        "document_name": "cube.gcode",
+    }
+    fields.update(changes)
+    return env.Manifest(**fields)
+
+
+def header_block(manifest_bytes: bytes, signer: env.SecretKey = Keys.author,
+                 padding_byte: int | None = None) -> bytes:
+    """A signed header block; optionally with a non-zero last padding byte."""
+    block = env.encode_header_block(manifest_bytes, signer.sign(env.signed_message(manifest_bytes)))
+    if padding_byte is not None:
+        block = block[:-1] + bytes([padding_byte])
+    return block
+
+
+def signed_block(manifest: env.Manifest, signer: env.SecretKey = Keys.author) -> bytes:
+    return header_block(env.encode_manifest(manifest, validate=False), signer)
+
+
+def craft_mode0(block: bytes, payload: bytes, preamble: bytes | None = None) -> bytes:
+    """A mode-0 envelope from its parts."""
+    return (preamble or env.encode_preamble(env.MODE_SIGNED)) + block + payload
+
+
+@dataclasses.dataclass
+class Mode1Parts:
+    """The knobs of a crafted mode-1 envelope (defaults make a valid one)."""
+
+    chunk_size: int = SMALL_CHUNK
+    recipient: env.SecretKey = Keys.printer
+    clear_recipient_id: bytes | None = None
+    clear_length: int | None = None
+    header_tag: int = env.TAG_MESSAGE
+    chunk_tags: dict[int, int] = dataclasses.field(default_factory=dict)
+    final_message: bool = True
+    sealed_key: bytes | None = None
+
+
+def craft_mode1(block: bytes, payload: bytes, parts: Mode1Parts = Mode1Parts()) -> bytes:
+    """A mode-1 envelope from its parts, following §4.4 step by step."""
+    content_key = os.urandom(32)
+    stream = env.SecretStreamWriter(content_key)
+    sealed = parts.sealed_key or sodium.crypto_box_seal(content_key, parts.recipient.public_key)
+    clear = env.encode_preamble(env.MODE_ENCRYPTED) + env.encode_encryption_header(
+        parts.clear_recipient_id or parts.recipient.key_id, parts.chunk_size,
+        len(payload) if parts.clear_length is None else parts.clear_length, sealed, stream.header)
+    out = [clear, stream.push(block, parts.header_tag, clear)]
+    for index, start in enumerate(range(0, len(payload), parts.chunk_size)):
+        tag = parts.chunk_tags.get(index, env.TAG_MESSAGE)
+        out.append(stream.push(payload[start:start + parts.chunk_size], tag))
+    if parts.final_message:
+        out.append(stream.push(b"", env.TAG_FINAL))
+    return b"".join(out)
+
+
+def valid_mode1(payload: bytes, parts: Mode1Parts = Mode1Parts(), **manifest_changes) -> bytes:
+    manifest = make_manifest(payload, encrypted=True, recipients=(parts.recipient.key_id,),
+                             **manifest_changes)
+    return craft_mode1(signed_block(manifest), payload, parts)
+
+
+def valid_mode0(payload: bytes, **manifest_changes) -> bytes:
+    return craft_mode0(signed_block(make_manifest(payload, **manifest_changes)), payload)
+
+
+def read_bytes(data: bytes, policy: env.ReaderPolicy | None = None,
+               sink: Callable[[bytes], object] | None = None) -> env.VerifiedEnvelope:
+    return env.EnvelopeReader(io.BytesIO(data), policy or printer_policy(), sink).read()
+
+
+def flip(data: bytes, offset: int) -> bytes:
+    """`data` with the byte at `offset` inverted."""
+    return data[:offset] + bytes([data[offset] ^ 0xFF]) + data[offset + 1:]
+
+
+class TempDirTestCase(unittest.TestCase):
+    """A test case with a fresh temporary directory in self.dir."""
+
+    def setUp(self) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="ipp3d-interop-")
+        self.dir = self._tmp.name
+
+    def tearDown(self) -> None:
+        self._tmp.cleanup()
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.dir, name)
+
+    def write(self, name: str, data: bytes, mode: int = 0o644) -> str:
+        path = self.path(name)
+        with open(path, "wb") as file:
+            file.write(data)
+        os.chmod(path, mode)
+        return path
+
+    def read(self, name: str) -> bytes:
+        with open(self.path(name), "rb") as file:
+            return file.read()
+
+
+# --------------------------------------------------------------------------
+# (a) Self tests
+# --------------------------------------------------------------------------
+
+class KeyIdTest(unittest.TestCase):
+    def test_key_id_is_truncated_labelled_sha256(self):
+        public = bytes(range(32))
+        expected = hashlib.sha256(b"ipp3d-ed25519\x00" + public).digest()[:16]
+        self.assertEqual(env.key_id(env.ED25519, public), expected)
+        self.assertNotEqual(env.key_id(env.X25519, public), expected)
+
+    def test_ed25519_public_key_is_derived_from_the_seed(self):
+        # RFC 8032 §7.1, test 1.
+        seed = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+        public = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        self.assertEqual(env.derive_public_key(env.ED25519, seed), public)
+
+    def test_x25519_public_key_is_derived_from_the_scalar(self):
+        # RFC 7748 §6.1 (Alice).
+        scalar = bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+        public = bytes.fromhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+        self.assertEqual(env.derive_public_key(env.X25519, scalar), public)
+
+    def test_key_id_hex_is_lowercase_and_32_digits(self):
+        self.assertEqual(env.parse_key_id_hex("00" * 16), bytes(16))
+        for text in ("AB" * 16, "00" * 15, "00" * 17, "zz" * 16):
+            with self.assertRaises(ValueError):
+                env.parse_key_id_hex(text)
+
+
+class KeyFileTest(TempDirTestCase):
+    def test_public_key_file_round_trip_with_and_without_comment(self):
+        for comment in (None, "Ada's key – Prusa MK4"):
+            public = Keys.author.public(comment)
+            text = env.format_public_key_file(public)
+            self.assertEqual(env.parse_public_key_file(text), public)
+
+    def test_public_key_file_layout(self):
+        text = env.format_public_key_file(Keys.printer.public("c")).decode()
+        self.assertRegex(text, r"\Aipp3d-public-key-v1\nalgorithm: x25519\nkey-id: [0-9a-f]{32}\n"
+                               r"public-key: [A-Za-z0-9+/]{43}=\ncomment: c\n\Z")
+
+    def test_unprotected_secret_key_file_round_trip(self):
+        for key in (Keys.author, Keys.printer):
+            text = env.format_secret_key_file(key)
+            self.assertEqual(env.parse_secret_key_file(text), key)
+            self.assertIn(b"protection: none\n", text)
+
+    def test_protected_secret_key_file_round_trip(self):
+        text = env.format_secret_key_file(Keys.author, "correct horse")
+        lines = text.decode().split("\n")
+        self.assertEqual(lines[4:8], ["protection: argon2id", lines[5], "kdf-opslimit: 3",
+                                      "kdf-memlimit: 67108864"])
+        self.assertEqual(env.parse_secret_key_file(text, "correct horse"), Keys.author)
+
+    def test_protected_file_with_other_argon2_parameters_is_read(self):
+        text = env.format_secret_key_file(Keys.printer, "pw", opslimit=1, memlimit=8192)
+        self.assertEqual(env.parse_secret_key_file(text, "pw"), Keys.printer)
+
+    def test_wrong_passphrase(self):
+        text = env.format_secret_key_file(Keys.author, "right", opslimit=1, memlimit=8192)
+        with self.assertRaisesRegex(env.WrongPassphrase, "wrong passphrase"):
+            env.parse_secret_key_file(text, "wrong")
+
+    def test_protected_file_binds_algorithm_and_public_key(self):
+        text = env.format_secret_key_file(Keys.author, "pw", opslimit=1, memlimit=8192)
+        other = env.SecretKey.generate(env.ED25519)
+        forged = text.replace(env._b64(Keys.author.public_key).encode(),
+                              env._b64(other.public_key).encode())
+        forged = forged.replace(Keys.author.key_id.hex().encode(), other.key_id.hex().encode())
+        with self.assertRaises(env.WrongPassphrase):
+            env.parse_secret_key_file(forged, "pw")
+
+    def test_argon2_parameters_out_of_range_are_refused_before_hashing(self):
+        text = env.format_secret_key_file(Keys.author, "pw", opslimit=1, memlimit=8192).decode()
+        for old, new in (("kdf-opslimit: 1", "kdf-opslimit: 11"),
+                         ("kdf-opslimit: 1", "kdf-opslimit: 0"),
+                         ("kdf-memlimit: 8192", "kdf-memlimit: 8191"),
+                         ("kdf-memlimit: 8192", "kdf-memlimit: 268435457"),
+                         ("kdf-opslimit: 1", "kdf-opslimit: 01")):
+            with self.subTest(new), mock.patch.object(env, "_passphrase_key") as kdf:
+                with self.assertRaisesRegex(env.KeyFileError, "line [78]"):
+                    env.parse_secret_key_file(text.replace(old, new).encode(), "pw")
+                kdf.assert_not_called()
+
+    def test_malformed_key_files_are_refused_naming_the_line(self):
+        good = env.format_secret_key_file(Keys.author).decode()
+        lines = good.split("\n")
+        public_b64 = lines[3].split(": ")[1]
+        other = env.SecretKey.generate(env.ED25519)
+        cases = {
+            "no final LF": (good[:-1], "line feed"),
+            "CRLF": (good.replace("\n", "\r\n"), "line 1"),
+            "blank line": (good.replace("\nprotection", "\n\nprotection"), "line 5"),
+            "swapped lines": ("\n".join([lines[0], lines[2], lines[1]] + lines[3:]), "line 2"),
+            "extra line": (good + "comment: x\n", "line 7"),
+            "unknown algorithm": (good.replace("ed25519", "ed448"), "line 2"),
+            "uppercase key id": (good.replace(lines[2], lines[2].upper().replace("KEY-ID", "key-id")),
+                                 "line 3"),
+            "key id mismatch": (good.replace(lines[2], "key-id: " + other.key_id.hex()), "line 3"),
+            "public key mismatch": (good.replace(public_b64, env._b64(other.public_key))
+                                    .replace(lines[2], "key-id: " + other.key_id.hex()), "line 4"),
+            "no padding": (good.replace(public_b64, public_b64.rstrip("=")), "line 4"),
+            "short secret": (good.replace(lines[5], "secret-key: AAAA"), "line 6"),
+            "missing space": (good.replace("protection: none", "protection:none"), "line 5"),
+            "wrong format line": (good.replace("secret-key-v1", "public-key-v1"), "line 1"),
+            "unknown protection": (good.replace("protection: none", "protection: rot13"), "line 5"),
+            "truncated": ("\n".join(lines[:4]) + "\n", "line 5"),
+        }
+        for name, (text, where) in cases.items():
+            with self.subTest(name), self.assertRaisesRegex(env.KeyFileError, where):
+                env.parse_secret_key_file(text.encode())
+
+    def test_non_canonical_base64_is_refused(self):
+        good = env.format_public_key_file(Keys.author.public()).decode()
+        encoded = env._b64(Keys.author.public_key)
+        last = encoded[-2]
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        # 32 bytes leave 2 unused bits in the last character: set one.
+        twisted = encoded[:-2] + alphabet[alphabet.index(last) ^ 1] + "="
+        with self.assertRaisesRegex(env.KeyFileError, "line 4"):
+            env.parse_public_key_file(good.replace(encoded, twisted).encode())
+
+    def test_comment_is_one_optional_line_of_public_files_only(self):
+        text = env.format_public_key_file(Keys.author.public("first")) + b"comment: second\n"
+        with self.assertRaisesRegex(env.KeyFileError, "line 6"):
+            env.parse_public_key_file(text)
+        text = env.format_secret_key_file(Keys.author) + b"comment: c\n"
+        with self.assertRaisesRegex(env.KeyFileError, "line 7"):
+            env.parse_secret_key_file(text)
+
+    def test_write_key_pair_modes_and_refusal_of_readable_secret(self):
+        path = self.path("author")
+        env.write_key_pair(path, Keys.author, comment="me")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        self.assertEqual(env.read_secret_key_file(path), Keys.author)
+        self.assertEqual(env.read_public_key_file(path + ".pub"), Keys.author.public("me"))
+        for mode in (0o640, 0o604):
+            os.chmod(path, mode)
+            with self.subTest(oct(mode)), self.assertRaisesRegex(env.KeyFileError, "chmod 600"):
+                env.read_secret_key_file(path)
+
+    def test_write_key_pair_never_overwrites(self):
+        path = self.path("k")
+        env.write_key_pair(path, Keys.author)
+        with self.assertRaisesRegex(env.KeyFileError, "exists"):
+            env.write_key_pair(path, Keys.stranger)
+
+
+class ManifestTest(unittest.TestCase):
+    def manifest(self, **changes) -> env.Manifest:
+        return make_manifest(b"payload", **changes)
+
+    def test_round_trip_of_every_field(self):
+        manifests = [
+            self.manifest(),
+            self.manifest(encrypted=True, recipients=(Keys.printer.key_id,),
+                          licence=env.Licence("Lic-2024_a.b", 1_000_000),
+                          document_name="Würfel – 20 mm.gcode", created=-5, not_after=-4),
+            self.manifest(recipients=tuple(sorted(bytes([i]) * 16 for i in range(16))),
+                          document_name="n" * 255, content_type="x/" + "y" * 125,
+                          payload_length=2 ** 40),
+        ]
+        for manifest in manifests:
+            with self.subTest(manifest.document_name):
+                self.assertEqual(env.decode_manifest(env.encode_manifest(manifest)), manifest)
+
+    def test_byte_layout(self):
+        manifest = self.manifest(licence=env.Licence("L", 2), recipients=(b"\x07" * 16,))
+        expected = (b"\x01\x00" + b"\x0ctext/x-gcode" + struct.pack(">Q", 7)
+                    + hashlib.sha256(b"payload").digest() + Keys.author.key_id
+                    + struct.pack(">qq", NOW - 60, NOW + 3600) + b"\x01" + b"\x07" * 16
+                    + bytes(range(16)) + b"\x01\x01L" + struct.pack(">I", 2)
+                    + b"\x00\x0acube.gcode")
+        self.assertEqual(env.encode_manifest(manifest), expected)
+
+    def encoded(self, **changes) -> bytes:
+        return env.encode_manifest(self.manifest(**changes), validate=False)
+
+    def test_non_canonical_encodings_are_refused(self):
+        good = env.encode_manifest(self.manifest())
+        name_offset = len(good) - len("cube.gcode") - 2
+        licence_offset = name_offset - 1
+        cases = {
+            "version 2": b"\x02" + good[1:],
+            "unknown flag bit": good[:1] + b"\x02" + good[2:],
+            "empty content type": self.encoded(content_type=""),
+            "content type 128 bytes": self.encoded(content_type="a/" + "b" * 126),
+            "upper-case content type": self.encoded(content_type="Text/X-Gcode"),
+            "content type with space": self.encoded(content_type="text/x gcode"),
+            "non-ASCII content type": good[:3] + b"\xe9" + good[4:],
+            "payload over 2^40": self.encoded(payload_length=2 ** 40 + 1),
+            "not-after == created": self.encoded(not_after=NOW - 60),
+            "not-after < created": self.encoded(not_after=NOW - 61),
+            "17 recipients": self.encoded(recipients=tuple(bytes([i]) * 16 for i in range(17))),
+            "unsorted recipients": self.encoded(recipients=(b"\x02" * 16, b"\x01" * 16)),
+            "repeated recipient": self.encoded(recipients=(b"\x01" * 16, b"\x01" * 16)),
+            "encrypted without recipient": self.encoded(encrypted=True),
+            "encrypted with two": self.encoded(encrypted=True,
+                                               recipients=(b"\x01" * 16, b"\x02" * 16)),
+            "licence flag 2": good[:licence_offset] + b"\x02" + good[licence_offset + 1:],
+            "empty licence ID": self.encoded(licence=env.Licence("", 1)),
+            "licence ID 65": self.encoded(licence=env.Licence("a" * 65, 1)),
+            "licence ID space": self.encoded(licence=env.Licence("a b", 1)),
+            "licence ID slash": self.encoded(licence=env.Licence("a/b", 1)),
+            "zero copies": self.encoded(licence=env.Licence("a", 0)),
+            "too many copies": self.encoded(licence=env.Licence("a", 1_000_001)),
+            "name 256 bytes": self.encoded(document_name="n" * 256),
+            "name with LF": self.encoded(document_name="a\nb"),
+            "name with DEL": self.encoded(document_name="a\x7fb"),
+            "name with NUL": self.encoded(document_name="a\x00b"),
+            "name invalid UTF-8": good[:name_offset] + b"\x00\x02\xc3\x28",
+            "name overlong UTF-8": good[:name_offset] + b"\x00\x02\xc0\xaf",
+            "name surrogate": good[:name_offset] + b"\x00\x03\xed\xa0\x80",
+            "byte left over": good + b"\x00",
+            "cut short": good[:-1],
+            "empty": b"",
+        }
+        for name, data in cases.items():
+            with self.subTest(name), self.assertRaises(env.ManifestError):
+                env.decode_manifest(data)
+
+    def test_writer_refuses_what_readers_refuse(self):
+        with self.assertRaises(env.ManifestError):
+            env.encode_manifest(self.manifest(recipients=(b"\x02" * 16, b"\x01" * 16)))
+
+    def test_signature_covers_domain_and_manifest(self):
+        manifest_bytes = env.encode_manifest(self.manifest())
+        signature = Keys.author.sign(b"ipp3d-envelope-v1/manifest\x00" + manifest_bytes)
+        self.assertTrue(env.verify_signature(Keys.author.public_key, manifest_bytes, signature))
+        self.assertFalse(env.verify_signature(Keys.author.public_key, manifest_bytes,
+                                              Keys.author.sign(manifest_bytes)))
+
+
+PAYLOAD_SIZES = (0, 1, SMALL_CHUNK - 1, SMALL_CHUNK, SMALL_CHUNK + 1, 5 * SMALL_CHUNK + 3)
+DEFAULT_CHUNK_SIZES = (0, 1, 65535, 65536, 65537, 3 * 65536 + 17)
+
+
+class RoundTripTest(TempDirTestCase):
+    """make_envelope then read/open, both modes, sizes around the chunk size."""
+
+    def round_trip(self, payload: bytes, encrypt: bool, chunk_size: int) -> None:
+        source = self.write("doc.gcode", payload)
+        options = env.EnvelopeOptions(recipients=[Keys.printer.public()], encrypt=encrypt,
+                                      document_name="doc.gcode", chunk_size=chunk_size,
+                                      licence=env.Licence("L-1", 3) if encrypt else None)
+        manifest = env.make_envelope(source, self.path("doc.ipp3d"), Keys.author, options)
+        mode = env.MODE_ENCRYPTED if encrypt else env.MODE_SIGNED
+        self.assertEqual(os.path.getsize(self.path("doc.ipp3d")),
+                         env.envelope_size(mode, len(payload), chunk_size))
+        policy = printer_policy(now=None)
+        verified = env.open_envelope(self.path("doc.ipp3d"), policy, self.path("out"))
+        self.assertEqual(self.read("out"), payload)
+        self.assertEqual(verified.manifest, manifest)
+        self.assertEqual(verified.mode, mode)
+        self.assertEqual(manifest.payload_digest, hashlib.sha256(payload).digest())
+
+    def test_mode0_sizes(self):
+        for size in PAYLOAD_SIZES + DEFAULT_CHUNK_SIZES:
+            with self.subTest(size=size):
+                self.round_trip(document(size), encrypt=False, chunk_size=SMALL_CHUNK)
+
+    def test_mode1_sizes_small_chunks(self):
+        for size in PAYLOAD_SIZES:
+            with self.subTest(size=size):
+                self.round_trip(document(size), encrypt=True, chunk_size=SMALL_CHUNK)
+
+    def test_mode1_sizes_writer_chunk(self):
+        for size in DEFAULT_CHUNK_SIZES:
+            with self.subTest(size=size):
+                self.round_trip(document(size), encrypt=True, chunk_size=env.WRITER_CHUNK_SIZE)
+
+    def test_mode1_largest_chunk(self):
+        self.round_trip(document(1048576 + 5), encrypt=True, chunk_size=1048576)
+
+    def test_unaddressed_and_multi_addressed_mode0(self):
+        payload = document(100)
+        source = self.write("doc", payload)
+        printers = [Keys.printer.public(), Keys.other_printer.public()]
+        for recipients in ([], printers):
+            with self.subTest(recipients=len(recipients)):
+                manifest = env.make_envelope(source, self.path("e"), Keys.author,
+                                             env.EnvelopeOptions(recipients=recipients))
+                self.assertEqual(list(manifest.recipients), sorted(manifest.recipients))
+                read_bytes(self.read("e"), printer_policy(now=None))
+
+    def test_mode1_content_key_and_stream_header_are_fresh(self):
+        source = self.write("doc", document(10))
+        options = env.EnvelopeOptions(recipients=[Keys.printer.public()], encrypt=True)
+        env.make_envelope(source, self.path("a"), Keys.author, options)
+        env.make_envelope(source, self.path("b"), Keys.author, options)
+        self.assertNotEqual(self.read("a")[40:144], self.read("b")[40:144])
+
+    def test_mode0_is_deterministic_with_fixed_nonce_and_times(self):
+        source = self.write("doc", document(500))
+        options = env.EnvelopeOptions(nonce=bytes(16), created=1_700_000_000,
+                                      not_after=1_700_086_400, document_name="d")
+        env.make_envelope(source, self.path("a"), Keys.author, options)
+        env.make_envelope(source, self.path("b"), Keys.author, options)
+        self.assertEqual(self.read("a"), self.read("b"))
+        self.assertEqual(self.read("a")[:12], b"IPP3DENV\x01\x00\x00\x00")
+
+    def test_reader_memory_is_bounded_by_one_chunk(self):
+        payload = document(3 * 1048576 + 11)
+        for data, limit in ((valid_mode0(payload), env.READ_PIECE_SIZE),
+                            (valid_mode1(payload, Mode1Parts(chunk_size=65536)),
+                             65536 + env.STREAM_ABYTES)):
+            stream = ReadSizeRecorder(data)
+            sizes = []
+            env.EnvelopeReader(stream, printer_policy(), lambda piece: sizes.append(len(piece))).read()
+            self.assertLessEqual(stream.largest_read, max(limit, env.HEADER_BLOCK_SIZE + 17))
+            self.assertLessEqual(max(sizes), limit)
+            self.assertEqual(sum(sizes), len(payload))
+
+
+class ReadSizeRecorder(io.BytesIO):
+    """A byte stream that remembers its largest read and refuses unbounded ones."""
+
+    largest_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            raise AssertionError("unbounded read")
+        self.largest_read = max(self.largest_read, size)
+        return super().read(size)
+
+
+class WriterTest(TempDirTestCase):
+    def test_document_changed_between_reads_leaves_no_output(self):
+        source = self.write("doc", document(3000))
+        real_digest = env.digest_file
+
+        def first_read_then_change(path):
+            result = real_digest(path)
+            with open(path, "r+b") as file:
+                first = file.read(1)
+                file.seek(0)
+                file.write(bytes([first[0] ^ 1]))
+            return result
+
+        with mock.patch.object(env, "digest_file", first_read_then_change):
+            for encrypt in (False, True):
+                options = env.EnvelopeOptions(recipients=[Keys.printer.public()], encrypt=encrypt)
+                with self.subTest(encrypt=encrypt), self.assertRaisesRegex(env.EnvelopeWriteError,
+                                                                           "changed"):
+                    env.make_envelope(source, self.path("out"), Keys.author, options)
+        self.assertEqual(os.listdir(self.dir), ["doc"])
+
+    def test_document_grown_between_reads_is_refused(self):
+        source = self.write("doc", document(3000))
+        real_digest = env.digest_file
+
+        def first_read_then_grow(path):
+            result = real_digest(path)
+            with open(path, "ab") as file:
+                file.write(b"\n")
+            return result
+
+        with mock.patch.object(env, "digest_file", first_read_then_grow):
+            with self.assertRaisesRegex(env.EnvelopeWriteError, "changed"):
+                env.make_envelope(source, self.path("out"), Keys.author)
+        self.assertFalse(os.path.exists(self.path("out")))
+
+    def test_pipe_is_refused(self):
+        fifo = self.path("fifo")
+        os.mkfifo(fifo)
+        with self.assertRaisesRegex(env.EnvelopeWriteError, "save it to a file first"):
+            env.make_envelope(fifo, self.path("out"), Keys.author)
+
+    def test_encryption_needs_exactly_one_printer(self):
+        source = self.write("doc", b"G28\n")
+        for recipients in ([], [Keys.printer.public(), Keys.other_printer.public()]):
+            options = env.EnvelopeOptions(recipients=recipients, encrypt=True)
+            with self.subTest(n=len(recipients)), self.assertRaises(env.EnvelopeWriteError):
+                env.make_envelope(source, self.path("out"), Keys.author, options)
+
+    def test_recipient_must_be_an_x25519_key(self):
+        source = self.write("doc", b"G28\n")
+        options = env.EnvelopeOptions(recipients=[Keys.stranger.public()])
+        with self.assertRaisesRegex(env.EnvelopeWriteError, "X25519"):
+            env.make_envelope(source, self.path("out"), Keys.author, options)
+
+
+class RefusalTest(unittest.TestCase):
+    """One or more crafted envelopes per refusal reason of §6."""
+
+    payload = document(3 * SMALL_CHUNK + 100)
+
+    def assertRefused(self, reason: str, data: bytes, policy: env.ReaderPolicy | None = None):
+        with self.assertRaises(env.EnvelopeRefused) as caught:
+            read_bytes(data, policy)
+        self.assertEqual(caught.exception.reason, reason, caught.exception.detail)
+
+    def test_valid_envelopes_are_accepted(self):
+        read_bytes(valid_mode0(self.payload))
+        read_bytes(valid_mode1(self.payload))
+
+    # Step 1 and 3: malformed ------------------------------------------------
+
+    def test_malformed_preamble(self):
+        good = valid_mode0(self.payload)
+        cases = {
+            "bad magic": b"IPP3DENX" + good[8:],
+            "version 2": good[:8] + b"\x02" + good[9:],
+            "mode 2": good[:9] + b"\x02" + good[10:],
+            "reserved": good[:11] + b"\x01" + good[12:],
+            "short file": good[:7],
+            "empty file": b"",
+        }
+        for name, data in cases.items():
+            with self.subTest(name):
+                self.assertRefused(env.MALFORMED, data)
+
+    def test_malformed_header_block(self):
+        manifest_bytes = env.encode_manifest(make_manifest(self.payload))
+        signature = Keys.author.sign(env.signed_message(manifest_bytes))
+        too_long = struct.pack(">H", 4031) + manifest_bytes + signature
+        cases = {
+            "non-zero padding": header_block(manifest_bytes, padding_byte=1),
+            "manifest length 0": b"\x00\x00" + bytes(4094),
+            "manifest length 4031": too_long + bytes(4096 - len(too_long)),
+            "manifest byte left over": header_block(manifest_bytes + b"\x00"),
+            "manifest version 2": header_block(b"\x02" + manifest_bytes[1:]),
+            "flags say encrypted in mode 0": signed_block(make_manifest(
+                self.payload, encrypted=True, recipients=(Keys.printer.key_id,))),
+        }
+        for name, block in cases.items():
+            with self.subTest(name):
+                self.assertRefused(env.MALFORMED, craft_mode0(block, self.payload))
+        self.assertRefused(env.MALFORMED, craft_mode0(cases["non-zero padding"][:4000], b""))
+
+    def test_malformed_mode1(self):
+        payload = self.payload
+        plain_flags = make_manifest(payload, recipients=(Keys.printer.key_id,))
+        other_recipient = make_manifest(payload, encrypted=True,
+                                        recipients=(Keys.other_printer.key_id,))
+        cases = {
+            "flags 0 in mode 1": craft_mode1(signed_block(plain_flags), payload),
+            "signed recipient is not the clear one": craft_mode1(signed_block(other_recipient),
+                                                                 payload),
+            "clear length differs": valid_mode1(payload, Mode1Parts(clear_length=len(payload) + 1)),
+            "chunk size 1023": valid_mode1(payload, Mode1Parts(chunk_size=1023)),
+            "chunk size 1048577": valid_mode1(payload, Mode1Parts(chunk_size=1048577)),
+            "header message tagged final": valid_mode1(payload,
+                                                       Mode1Parts(header_tag=env.TAG_FINAL)),
+            "file ends in the encryption header": valid_mode1(payload)[:100],
+            "file ends in message 1": valid_mode1(payload)[:4000],
+        }
+        for name, data in cases.items():
+            with self.subTest(name):
+                self.assertRefused(env.MALFORMED, data)
+
+    # Step 2 -------------------------------------------------------------------
+
+    def test_wrong_recipient(self):
+        payload = self.payload
+        addressed_elsewhere = valid_mode0(payload, recipients=(Keys.other_printer.key_id,))
+        cases = [
+            ("mode 1 to another printer", valid_mode1(payload, Mode1Parts(recipient=Keys.other_printer)),
+             printer_policy()),
+            ("mode 1, reader has no printer key", valid_mode1(payload),
+             printer_policy(printer_key=None)),
+            ("mode 0 addressed elsewhere", addressed_elsewhere, printer_policy()),
+            ("mode 0 addressed elsewhere, key ID only", addressed_elsewhere,
+             printer_policy(printer_key=None, printer_key_id=Keys.printer.key_id)),
+            ("mode 0 unaddressed, refused by policy", valid_mode0(payload),
+             printer_policy(accept_unaddressed=False)),
+        ]
+        for name, data, policy in cases:
+            with self.subTest(name):
+                self.assertRefused(env.WRONG_RECIPIENT, data, policy)
+
+    def test_recipient_checks_pass(self):
+        among = tuple(sorted((Keys.printer.key_id, Keys.other_printer.key_id)))
+        read_bytes(valid_mode0(self.payload, recipients=among))
+        read_bytes(valid_mode0(self.payload, recipients=among),
+                   printer_policy(printer_key=None, printer_key_id=Keys.printer.key_id))
+        read_bytes(valid_mode0(self.payload, recipients=(Keys.other_printer.key_id,)),
+                   printer_policy(printer_key=None))
+
+    def test_cannot_decrypt(self):
+        payload = self.payload
+        good = valid_mode1(payload)
+        impostor = env.SecretKey(env.X25519, Keys.other_printer.secret, Keys.printer.public_key)
+        cases = [
+            ("sealed key altered", flip(good, 12 + 28 + 40), printer_policy()),
+            ("stream header altered", flip(good, 12 + 108 + 3), printer_policy()),
+            ("message 1 altered", flip(good, 144 + 2000), printer_policy()),
+            ("associated data altered (chunk size)",
+             good[:12 + 16] + struct.pack(">I", 2048) + good[12 + 20:], printer_policy()),
+            ("sealed to another key", valid_mode1(payload, Mode1Parts(
+                sealed_key=sodium.crypto_box_seal(os.urandom(32), Keys.other_printer.public_key))),
+             printer_policy()),
+            ("wrong secret for this key ID", good, printer_policy(printer_key=impostor)),
+        ]
+        for name, data, policy in cases:
+            with self.subTest(name):
+                self.assertRefused(env.CANNOT_DECRYPT, data, policy)
+
+    # Step 4 -------------------------------------------------------------------
+
+    def test_unknown_signer(self):
+        block = signed_block(make_manifest(self.payload, signer_key_id=Keys.stranger.key_id),
+                             Keys.stranger)
+        self.assertRefused(env.UNKNOWN_SIGNER, craft_mode0(block, self.payload))
+        self.assertRefused(env.UNKNOWN_SIGNER, valid_mode0(self.payload),
+                           printer_policy(trusted_signers={}))
+
+    def test_bad_signature(self):
+        manifest = make_manifest(self.payload)
+        block = signed_block(manifest)
+        signature_offset = 2 + len(env.encode_manifest(manifest))
+        forged = signed_block(manifest, Keys.stranger)  # claims the author, signed by another
+        wrong_domain_bytes = env.encode_manifest(manifest)
+        no_domain = env.encode_header_block(wrong_domain_bytes, Keys.author.sign(wrong_domain_bytes))
+        cases = {
+            "signature bit flipped": flip(block, signature_offset + 5),
+            "manifest changed after signing": env.encode_header_block(
+                env.encode_manifest(dataclasses.replace(manifest, nonce=bytes(16))),
+                block[signature_offset:signature_offset + 64]),
+            "signed by another key": forged,
+            "signed without the domain prefix": no_domain,
+        }
+        for name, bad_block in cases.items():
+            with self.subTest(name):
+                self.assertRefused(env.BAD_SIGNATURE, craft_mode0(bad_block, self.payload))
+        encrypted = make_manifest(self.payload, encrypted=True, recipients=(Keys.printer.key_id,))
+        self.assertRefused(env.BAD_SIGNATURE,
+                           craft_mode1(signed_block(encrypted, Keys.stranger), self.payload))
+
+    # Steps 5-6 ----------------------------------------------------------------
+
+    def test_times(self):
+        cases = [
+            (env.NOT_YET_VALID, dict(created=NOW + 301, not_after=NOW + 4000)),
+            (env.EXPIRED, dict(created=NOW - 100, not_after=NOW)),
+            (env.EXPIRED, dict(created=NOW - 100, not_after=NOW - 1)),
+            (env.LIFETIME_TOO_LONG, dict(created=NOW - 10, not_after=NOW - 10 + 3601)),
+        ]
+        policy = printer_policy(max_lifetime=3600)
+        for reason, times in cases:
+            with self.subTest(reason, **times):
+                self.assertRefused(reason, valid_mode0(self.payload, **times), policy)
+                self.assertRefused(reason, valid_mode1(self.payload, **times), policy)
+
+    def test_time_boundaries_accepted(self):
+        policy = printer_policy(max_lifetime=3600)
+        read_bytes(valid_mode0(self.payload, created=NOW + 300, not_after=NOW + 3900), policy)
+        read_bytes(valid_mode0(self.payload, created=NOW - 10, not_after=NOW + 1), policy)
+        read_bytes(valid_mode0(self.payload, created=NOW - 10, not_after=NOW + 3590), policy)
+
+    def test_reader_policy_limits(self):
+        self.assertRefused(env.TOO_LARGE, valid_mode0(self.payload),
+                           printer_policy(max_payload_length=len(self.payload) - 1))
+        read_bytes(valid_mode0(self.payload), printer_policy(max_payload_length=len(self.payload)))
+        self.assertRefused(env.UNSUPPORTED_CONTENT, valid_mode0(self.payload, content_type="model/3mf"),
+                           printer_policy(accepted_content_types=frozenset({"text/x-gcode"})))
+
+    # Step 9 -------------------------------------------------------------------
+
+    def test_truncated(self):
+        mode0 = valid_mode0(self.payload)
+        mode1 = valid_mode1(self.payload)
+        early_final = valid_mode1(self.payload, Mode1Parts(chunk_tags={3: env.TAG_FINAL},
+                                                           final_message=False))
+        cases = {
+            "mode 0 without its last byte": mode0[:-1],
+            "mode 0 without payload": mode0[:4108],
+            "mode 1 without the final message": mode1[:-17],
+            "mode 1 cut inside the final message": mode1[:-5],
+            "mode 1 cut inside a chunk": mode1[:4257 + 500],
+            "mode 1 cut after message 1": mode1[:4257],
+            "mode 1 with TAG_FINAL on the last chunk": early_final,
+            "mode 1 with TAG_FINAL too early": valid_mode1(
+                self.payload, Mode1Parts(chunk_tags={1: env.TAG_FINAL})),
+            "mode 1 of whole chunks without the final message": valid_mode1(
+                self.payload[:2 * SMALL_CHUNK], Mode1Parts(final_message=False)),
+        }
+        for name, data in cases.items():
+            with self.subTest(name):
+                self.assertRefused(env.TRUNCATED, data)
+
+    def test_final_message_with_wrong_tag_is_truncation(self):
+        payload = self.payload[:2 * SMALL_CHUNK]
+        manifest = make_manifest(payload, encrypted=True, recipients=(Keys.printer.key_id,))
+        data = craft_mode1_with_tail(signed_block(manifest), payload, env.TAG_MESSAGE)
+        self.assertRefused(env.TRUNCATED, data)
+
+    def test_tampered(self):
+        mode1 = valid_mode1(self.payload)
+        chunk = SMALL_CHUNK + 17
+        first = 4257
+        chunks = [mode1[first + i * chunk:first + (i + 1) * chunk] for i in range(3)]
+        rest = mode1[first + 3 * chunk:]
+        cases = {
+            "chunk byte flipped": flip(mode1, first + 100),
+            "final message flipped": flip(mode1, len(mode1) - 3),
+            "chunks swapped": mode1[:first] + chunks[1] + chunks[0] + chunks[2] + rest,
+            "chunk dropped": mode1[:first] + chunks[0] + chunks[2] + rest + bytes(chunk),
+            "chunk repeated": mode1[:first] + chunks[0] + chunks[0] + chunks[1] + chunks[2] + rest,
+            "chunk tagged PUSH": valid_mode1(self.payload, Mode1Parts(chunk_tags={0: 1})),
+        }
+        for name, data in cases.items():
+            with self.subTest(name):
+                self.assertRefused(env.TAMPERED, data)
+
+    def test_trailing_data(self):
+        for name, data in (("mode 0", valid_mode0(self.payload)),
+                           ("mode 1", valid_mode1(self.payload)),
+                           ("mode 0 empty", valid_mode0(b"")),
+                           ("mode 1 empty", valid_mode1(b""))):
+            with self.subTest(name):
+                self.assertRefused(env.TRAILING_DATA, data + b"\x00")
+        extended = valid_mode1(self.payload) + valid_mode1(self.payload)[4257:]
+        self.assertRefused(env.TRAILING_DATA, extended)
+
+    def test_digest_mismatch(self):
+        manifest = make_manifest(self.payload, payload_digest=hashlib.sha256(b"other").digest())
+        self.assertRefused(env.DIGEST_MISMATCH, craft_mode0(signed_block(manifest), self.payload))
+        self.assertRefused(env.DIGEST_MISMATCH, flip(valid_mode0(self.payload), 5000))
+        encrypted = dataclasses.replace(manifest, encrypted=True, recipients=(Keys.printer.key_id,))
+        self.assertRefused(env.DIGEST_MISMATCH, craft_mode1(signed_block(encrypted), self.payload))
+
+    def test_refusal_before_payload_delivers_nothing(self):
+        delivered = []
+        with self.assertRaises(env.EnvelopeRefused):
+            read_bytes(valid_mode1(self.payload), printer_policy(trusted_signers={}),
+                       delivered.append)
+        self.assertEqual(delivered, [])
+
+
+def craft_mode1_with_tail(block: bytes, payload: bytes, tail_tag: int) -> bytes:
+    """A mode-1 envelope whose last (empty) message carries `tail_tag`."""
+    content_key = os.urandom(32)
+    stream = env.SecretStreamWriter(content_key)
+    clear = env.encode_preamble(env.MODE_ENCRYPTED) + env.encode_encryption_header(
+        Keys.printer.key_id, SMALL_CHUNK, len(payload),
+        sodium.crypto_box_seal(content_key, Keys.printer.public_key), stream.header)
+    out = [clear, stream.push(block, env.TAG_MESSAGE, clear)]
+    out += [stream.push(payload[i:i + SMALL_CHUNK]) for i in range(0, len(payload), SMALL_CHUNK)]
+    out.append(stream.push(b"", tail_tag))
+    return b"".join(out)
+
+
+class CommandLineTest(TempDirTestCase):
+    """The command-line tool end to end (as a separate process)."""
+
+    def run_tool(self, *args: str, env_vars: dict | None = None) -> subprocess.CompletedProcess:
+        environment = dict(os.environ, **(env_vars or {}))
+        return subprocess.run([PYTHON, SCRIPT, *args], cwd=self.dir, env=environment,
+                              capture_output=True, text=True, timeout=120)
+
+    def test_keygen_sign_verify_open(self):
+        self.assertEqual(self.run_tool("keygen", "--out", "author").returncode, 0)
+        result = self.run_tool("keygen", "--out", "printer", "--algorithm", "x25519",
+                               "--passphrase-env", "PP", env_vars={"PP": "s3cret"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("s3cret", result.stdout + result.stderr)
+        self.write("doc.gcode", document(70000))
+        result = self.run_tool("sign", "--key", "author", "doc.gcode", "-o", "doc.ipp3d",
+                               "--for", "printer.pub", "--encrypt", "--copies", "2",
+                               "--licence", "L1", "--expires", "3600", "--name", "Cube")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = self.run_tool("open", "--trust", "author.pub", "doc.ipp3d", "--key", "printer",
+                               "--passphrase-env", "PP", "-o", "plain", env_vars={"PP": "s3cret"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        claims = json.loads(result.stdout)
+        self.assertEqual((claims["mode"], claims["document_name"], claims["licence"]),
+                         (1, "Cube", {"id": "L1", "copies": 2}))
+        self.assertEqual(claims["not_after"] - claims["created"], 3600)
+        self.assertEqual(self.read("plain"), document(70000))
+
+    def test_refusal_prints_keyword_and_exits_1(self):
+        self.run_tool("keygen", "--out", "author")
+        self.run_tool("keygen", "--out", "stranger")
+        self.write("doc.gcode", document(10))
+        self.run_tool("sign", "--key", "author", "doc.gcode", "-o", "doc.ipp3d")
+        result = self.run_tool("verify", "--trust", "stranger.pub", "doc.ipp3d")
+        self.assertEqual(result.returncode, 1)
+        self.assertTrue(result.stderr.startswith("unknown-signer:"), result.stderr)
+        with open(self.path("doc.ipp3d"), "ab") as file:
+            file.write(b"!")
+        result = self.run_tool("open", "--trust", "author.pub", "doc.ipp3d", "-o", "plain")
+        self.assertEqual((result.returncode, result.stderr.split(":")[0]), (1, "trailing-data"))
+        self.assertFalse(os.path.exists(self.path("plain")))
+
+    def test_group_readable_secret_key_is_refused(self):
+        self.run_tool("keygen", "--out", "author")
+        os.chmod(self.path("author"), 0o644)
+        self.write("doc.gcode", document(10))
+        result = self.run_tool("sign", "--key", "author", "doc.gcode", "-o", "doc.ipp3d")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("chmod 600", result.stderr)
