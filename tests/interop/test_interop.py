@@ -882,3 +882,261 @@ class CommandLineTest(TempDirTestCase):
         result = self.run_tool("sign", "--key", "author", "doc.gcode", "-o", "doc.ipp3d")
         self.assertEqual(result.returncode, 2)
         self.assertIn("chmod 600", result.stderr)
+
+
+# --------------------------------------------------------------------------
+# (c) Cross-implementation tests against the C++ `ipp3d` command
+# --------------------------------------------------------------------------
+
+def client_help(*command: str) -> str:
+    """The help text of `ipp3d [command] --help` ('' when it cannot run)."""
+    try:
+        result = subprocess.run([CLIENT_BINARY, *command, "--help"], capture_output=True,
+                                text=True, timeout=60)
+    except OSError:
+        return ""
+    return result.stdout + result.stderr
+
+
+def client_commands() -> set[str]:
+    """The subcommands `ipp3d --help` lists."""
+    text = client_help()
+    section = text.split("Subcommands:", 1)[1] if "Subcommands:" in text else ""
+    return set(re.findall(r"^\s+([a-z][a-z-]*)\s", section, re.MULTILINE))
+
+
+def missing_client_reason(commands: tuple[str, ...]) -> str | None:
+    """Why the cross tests cannot run, or None when they can."""
+    if not os.access(CLIENT_BINARY, os.X_OK):
+        return f"the C++ client {CLIENT_BINARY} does not exist (set IPP3D_CLIENT_BINARY)"
+    missing = sorted(set(commands) - client_commands())
+    if missing:
+        return f"the C++ client {CLIENT_BINARY} has no command {', '.join(missing)} yet"
+    return None
+
+
+class CrossImplementationTest(TempDirTestCase):
+    """Envelopes and key files made by one implementation, read by the other."""
+
+    SIZES = (0, 1, 65535, 65536, 65537, 3 * 65536 + 1000)
+
+    def setUp(self) -> None:
+        reason = missing_client_reason(("keygen", "sign", "verify"))
+        if reason is not None:
+            if ALLOW_SKIP:
+                self.skipTest(reason + " (IPP3D_INTEROP_ALLOW_SKIP=1)")
+            self.fail(reason + "; set IPP3D_INTEROP_ALLOW_SKIP=1 to skip instead")
+        super().setUp()
+
+    # Running the C++ command ------------------------------------------------
+
+    def cpp(self, *args: str, passphrase: str | None = None) -> subprocess.CompletedProcess:
+        environment = dict(os.environ)
+        environment.pop("IPP3D_PASSPHRASE", None)
+        if passphrase is not None:
+            environment["IPP3D_PASSPHRASE"] = passphrase
+        return subprocess.run([CLIENT_BINARY, *args], cwd=self.dir, env=environment,
+                              capture_output=True, text=True, timeout=300)
+
+    def cpp_ok(self, *args: str, passphrase: str | None = None) -> subprocess.CompletedProcess:
+        result = self.cpp(*args, passphrase=passphrase)
+        self.assertEqual(result.returncode, 0,
+                         f"ipp3d {' '.join(args)}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def passphrase_flag(self, command: str) -> list[str]:
+        """`--passphrase` when the C++ command has that option."""
+        return ["--passphrase"] if "--passphrase" in client_help(command) else []
+
+    def cpp_keygen(self, name: str, passphrase: str | None = None) -> env.SecretKey:
+        flags = [] if passphrase is None else ["--passphrase"]
+        self.cpp_ok("keygen", "--out", name, *flags, passphrase=passphrase)
+        return env.read_secret_key_file(self.path(name), passphrase)
+
+    def cpp_sign(self, key: str, source: str, output: str, *options: str,
+                 passphrase: str | None = None) -> None:
+        flags = [] if passphrase is None else self.passphrase_flag("sign")
+        self.cpp_ok("sign", "--key", key, source, "-o", output, *options, *flags,
+                    passphrase=passphrase)
+
+    def python_printer(self, name: str = "printer") -> env.SecretKey:
+        key = env.SecretKey.generate(env.X25519)
+        env.write_key_pair(self.path(name), key)
+        return key
+
+    def policy(self, author: env.SecretKey, printer: env.SecretKey | None = None,
+               **changes) -> env.ReaderPolicy:
+        return env.ReaderPolicy(trusted_signers=env.trust_store([author.public()]),
+                                printer_key=printer, **changes)
+
+    # Key files -------------------------------------------------------------
+
+    def test_cpp_key_files_are_read_by_python(self):
+        key = self.cpp_keygen("author")
+        self.assertEqual(key.algorithm, env.ED25519)
+        self.assertEqual(stat.S_IMODE(os.stat(self.path("author")).st_mode) & 0o077, 0)
+        public = env.read_public_key_file(self.path("author.pub"))
+        self.assertEqual((public.algorithm, public.public_key), (env.ED25519, key.public_key))
+
+    def test_cpp_protected_key_file_is_read_by_python(self):
+        key = self.cpp_keygen("author", passphrase="Tr1cky pässphrase")
+        text = self.read("author").decode()
+        self.assertIn("protection: argon2id\n", text)
+        self.assertIn("kdf-opslimit: 3\nkdf-memlimit: 67108864\n", text)
+        self.assertEqual(env.read_public_key_file(self.path("author.pub")).public_key,
+                         key.public_key)
+        with self.assertRaises(env.WrongPassphrase):
+            env.read_secret_key_file(self.path("author"), "wrong")
+
+    def test_python_protected_key_file_is_used_by_cpp(self):
+        author = env.SecretKey.generate(env.ED25519)
+        env.write_key_pair(self.path("author"), author, passphrase="Tr1cky pässphrase")
+        self.write("doc.gcode", document(1000))
+        self.cpp_sign("author", "doc.gcode", "doc.ipp3d", passphrase="Tr1cky pässphrase")
+        verified = env.read_envelope(self.path("doc.ipp3d"), self.policy(author))
+        self.assertEqual(verified.manifest.signer_key_id, author.key_id)
+
+    def test_python_protected_printer_key_is_used_by_cpp(self):
+        author = env.SecretKey.generate(env.ED25519)
+        env.write_key_pair(self.path("author"), author)
+        printer = env.SecretKey.generate(env.X25519)
+        env.write_key_pair(self.path("printer"), printer, passphrase="pw")
+        self.write("doc.gcode", document(1000))
+        options = env.EnvelopeOptions(recipients=[printer.public()], encrypt=True)
+        env.make_envelope(self.path("doc.gcode"), self.path("doc.ipp3d"), author, options)
+        self.cpp_ok("verify", "--trust", "author.pub", "doc.ipp3d", "--key", "printer",
+                    *self.passphrase_flag("verify"), passphrase="pw")
+
+    # C++ writes, Python reads ----------------------------------------------
+
+    def test_cpp_mode0_envelopes_are_verified_by_python(self):
+        author = self.cpp_keygen("author")
+        for size in self.SIZES:
+            with self.subTest(size=size):
+                self.write("doc.gcode", document(size))
+                self.cpp_sign("author", "doc.gcode", f"{size}.ipp3d")
+                path = self.path(f"{size}.ipp3d")
+                self.assertEqual(os.path.getsize(path), env.envelope_size(env.MODE_SIGNED, size))
+                verified = env.open_envelope(path, self.policy(author), self.path("plain"))
+                self.assertEqual(self.read("plain"), document(size))
+                self.assertEqual(verified.manifest.payload_length, size)
+
+    def test_cpp_mode1_envelopes_are_opened_by_python(self):
+        author = self.cpp_keygen("author")
+        printer = self.python_printer()
+        for size in self.SIZES:
+            with self.subTest(size=size):
+                self.write("doc.gcode", document(size))
+                self.cpp_sign("author", "doc.gcode", f"{size}.ipp3d", "--for", "printer.pub",
+                              "--encrypt")
+                path = self.path(f"{size}.ipp3d")
+                verified = env.open_envelope(path, self.policy(author, printer), self.path("plain"))
+                self.assertEqual(self.read("plain"), document(size))
+                self.assertEqual((verified.mode, verified.chunk_size),
+                                 (env.MODE_ENCRYPTED, env.WRITER_CHUNK_SIZE))
+                self.assertEqual(os.path.getsize(path),
+                                 env.envelope_size(env.MODE_ENCRYPTED, size, verified.chunk_size))
+                self.assertEqual(verified.manifest.recipients, (printer.key_id,))
+
+    def test_cpp_mode1_with_protected_cpp_author_key(self):
+        author = self.cpp_keygen("author", passphrase="pw")
+        printer = self.python_printer()
+        self.write("doc.gcode", document(5000))
+        self.cpp_sign("author", "doc.gcode", "doc.ipp3d", "--for", "printer.pub", "--encrypt",
+                      passphrase="pw")
+        env.open_envelope(self.path("doc.ipp3d"), self.policy(author, printer), self.path("plain"))
+        self.assertEqual(self.read("plain"), document(5000))
+
+    def test_cpp_claims_are_read_by_python(self):
+        author = self.cpp_keygen("author")
+        printer = self.python_printer()
+        self.write("doc.gcode", document(100))
+        before = int(time.time())
+        self.cpp_sign("author", "doc.gcode", "doc.ipp3d", "--for", "printer.pub",
+                      "--copies", "3", "--licence", "Lic-7.a_b", "--expires", "7d",
+                      "--name", "Würfel 20 mm")
+        manifest = env.read_envelope(self.path("doc.ipp3d"), self.policy(author, printer)).manifest
+        self.assertEqual(manifest.licence, env.Licence("Lic-7.a_b", 3))
+        self.assertEqual(manifest.document_name, "Würfel 20 mm")
+        self.assertEqual(manifest.not_after - manifest.created, 7 * 24 * 3600)
+        self.assertLessEqual(abs(manifest.created - before), 60)
+        self.assertEqual(manifest.content_type, env.GCODE_CONTENT_TYPE)
+        self.assertEqual((manifest.encrypted, manifest.recipients), (False, (printer.key_id,)))
+
+    # Python writes, C++ reads ----------------------------------------------
+
+    def test_python_envelopes_are_verified_by_cpp(self):
+        author = self.cpp_keygen("author")
+        printer = self.python_printer()
+        cases = [
+            ("unaddressed", env.EnvelopeOptions(), []),
+            ("addressed", env.EnvelopeOptions(recipients=[printer.public()]), []),
+            ("licensed", env.EnvelopeOptions(licence=env.Licence("L-1", 5),
+                                             document_name="Würfel.gcode"), []),
+            ("encrypted", env.EnvelopeOptions(recipients=[printer.public()], encrypt=True),
+             ["--key", "printer"]),
+            ("encrypted, small chunks", env.EnvelopeOptions(
+                recipients=[printer.public()], encrypt=True, chunk_size=SMALL_CHUNK),
+             ["--key", "printer"]),
+        ]
+        for size in self.SIZES:
+            self.write("doc.gcode", document(size))
+            for name, options, flags in cases:
+                with self.subTest(name, size=size):
+                    env.make_envelope(self.path("doc.gcode"), self.path("doc.ipp3d"), author, options)
+                    self.cpp_ok("verify", "--trust", "author.pub", "doc.ipp3d", *flags)
+
+    def test_cpp_json_output_is_json(self):
+        author = self.cpp_keygen("author")
+        self.write("doc.gcode", document(10))
+        env.make_envelope(self.path("doc.gcode"), self.path("doc.ipp3d"), author)
+        result = self.cpp_ok("verify", "--trust", "author.pub", "doc.ipp3d", "--json")
+        json.loads(result.stdout)
+
+    def test_cpp_refuses_crafted_envelopes(self):
+        author = self.cpp_keygen("author")
+        printer = self.python_printer()
+        for reason, data, flags in self.crafted_refusals(author, printer):
+            with self.subTest(reason):
+                self.write("bad.ipp3d", data)
+                result = self.cpp("verify", "--trust", "author.pub", "bad.ipp3d", *flags)
+                output = result.stdout + result.stderr
+                self.assertEqual(result.returncode, 1, output)
+                self.assertIn(reason, output)
+
+    @staticmethod
+    def crafted_refusals(author: env.SecretKey, printer: env.SecretKey):
+        """(reason, envelope bytes, extra verify flags) signed with `author`."""
+        payload = document(3 * 65536 + 5)
+        key = ["--key", "printer"]
+
+        def manifest(**changes):
+            return make_manifest(payload, **{"signer_key_id": author.key_id, **changes})
+
+        def mode0(**changes):
+            return craft_mode0(signed_block(manifest(**changes), author), payload)
+
+        def mode1(parts=Mode1Parts(chunk_size=65536, recipient=printer), **changes):
+            encrypted = manifest(encrypted=True, recipients=(parts.recipient.key_id,), **changes)
+            return craft_mode1(signed_block(encrypted, author), payload, parts)
+
+        good0 = mode0()
+        good1 = mode1()
+        stranger = env.SecretKey.generate(env.ED25519)
+        yield "malformed", b"IPP3DENX" + good0[8:], []
+        yield "malformed", craft_mode0(header_block(env.encode_manifest(manifest()), author, 1),
+                                       payload), []
+        yield "wrong-recipient", mode1(Mode1Parts(chunk_size=65536, recipient=Keys.other_printer)), key
+        yield "cannot-decrypt", flip(good1, 12 + 28 + 40), key
+        yield "unknown-signer", craft_mode0(signed_block(
+            manifest(signer_key_id=stranger.key_id), stranger), payload), []
+        yield "bad-signature", craft_mode0(signed_block(manifest(), stranger), payload), []
+        yield "not-yet-valid", mode0(created=NOW + 3600, not_after=NOW + 7200), []
+        yield "expired", mode0(created=NOW - 7200, not_after=NOW - 3600), []
+        yield "truncated", good0[:-1], []
+        yield "truncated", good1[:-17], key
+        yield "tampered", flip(good1, 4257 + 10), key
+        yield "trailing-data", good0 + b"\n", []
+        yield "trailing-data", good1 + b"\n", key
+        yield "digest-mismatch", flip(good0, 4108 + 10), []
+        yield "digest-mismatch", mode1(payload_digest=bytes(32)), key
