@@ -82,8 +82,8 @@ struct Manifest {
   std::uint64_t payload_length = 0;
   Digest payload_sha256{};
   KeyId signer{};
-  std::int64_t created = 0;    // UNIX seconds
-  std::int64_t not_after = 0;  // UNIX seconds
+  std::int64_t created = 0;       // UNIX seconds
+  std::int64_t not_after = 0;     // UNIX seconds
   std::vector<KeyId> recipients;  // sorted, unique; exactly one when encrypted
   Nonce nonce{};
   std::optional<Licence> licence;
@@ -93,6 +93,8 @@ struct Manifest {
 
 // The canonical manifest bytes. Asserts that the manifest is valid
 // (validate_manifest); sorts nothing: recipients must already be sorted.
+// In a release build an invalid manifest gives an empty vector (which no
+// reader accepts).
 std::vector<std::uint8_t> encode_manifest(const Manifest& manifest);
 // Parses canonical manifest bytes; anything else is kMalformed naming the field.
 EnvelopeResult<Manifest> decode_manifest(std::span<const std::uint8_t> bytes);
@@ -105,10 +107,10 @@ std::vector<std::uint8_t> signed_message(std::span<const std::uint8_t> manifest_
 struct SignOptions {
   std::string content_type = "text/x-gcode";
   std::string document_name;
-  std::int64_t created = 0;    // 0: now
-  std::int64_t not_after = 0;  // required, > created
-  std::vector<KeyId> recipients;           // any order; sorted and de-duplicated by the writer
-  std::optional<PublicKey> encrypt_to;     // an X25519 printer key: mode 1 (it becomes the only recipient)
+  std::int64_t created = 0;             // 0: now
+  std::int64_t not_after = 0;           // required, > created
+  std::vector<KeyId> recipients;        // any order; sorted and de-duplicated by the writer
+  std::optional<PublicKey> encrypt_to;  // an X25519 printer key: mode 1 (it becomes the only recipient)
   std::optional<Licence> licence;
   std::size_t chunk_size = kDefaultChunkSize;
   std::optional<Nonce> nonce;  // tests and vectors only; default random
@@ -147,7 +149,8 @@ class EnvelopeReader {
   // (an X25519 key pair): kWrongRecipient when the envelope names another
   // key, kCannotDecrypt when `recipient_key` is null or the key does not
   // open. `max_payload` bounds the payload length (kTooLarge).
-  static EnvelopeResult<std::unique_ptr<EnvelopeReader>> open(ByteSource source, const SecretKey* recipient_key,
+  static EnvelopeResult<std::unique_ptr<EnvelopeReader>> open(ByteSource source,
+                                                              const SecretKey* recipient_key,
                                                               std::uint64_t max_payload = kMaxPayloadLength);
   ~EnvelopeReader();
   EnvelopeReader(const EnvelopeReader&) = delete;
@@ -174,17 +177,35 @@ class EnvelopeReader {
   std::unique_ptr<State> state_;
 };
 
+// The clear encryption header of mode 1 (docs/envelope.md §4.4).
+inline constexpr std::size_t kEncryptionHeaderSize = 132;
+
+// What anyone sees of an envelope without keys: the mode and, in mode 1,
+// the clear encryption header (not authenticated until the envelope is
+// opened with the recipient's key).
+struct OuterHeader {
+  bool encrypted = false;
+  KeyId recipient{};                 // mode 1
+  std::uint32_t chunk_size = 0;      // mode 1
+  std::uint64_t payload_length = 0;  // mode 1
+};
+
+// Parses the first bytes of an envelope (12 suffice for mode 0, 144 for
+// mode 1; more are ignored): kMalformed or kTruncated as EnvelopeReader::open.
+EnvelopeResult<OuterHeader> parse_outer_header(std::span<const std::uint8_t> prefix);
+
 // What a printer requires of the claims (steps 5–6 of docs/envelope.md §6).
 struct ClaimPolicy {
-  std::optional<KeyId> printer;       // this printer's key ID
-  bool accept_unaddressed = true;     // accept 0 recipients (mode 0 only)
-  std::int64_t now = 0;               // UNIX seconds
-  std::int64_t max_lifetime = 30 * 86400;  // seconds, not_after - created
-  std::int64_t clock_skew = 300;           // seconds a `created` may lie in the future
+  std::optional<KeyId> printer;    // this printer's key ID; nullopt: recipients not checked
+  bool accept_unaddressed = true;  // accept 0 recipients (mode 0 only)
+  std::int64_t now = 0;            // UNIX seconds
+  std::int64_t max_lifetime = std::int64_t{30} * 86400;  // seconds, not_after - created
+  std::int64_t clock_skew = 300;                         // seconds a `created` may lie in the future
 };
 
 // Checks recipients and times. Errors: kWrongRecipient, kNotYetValid,
-// kExpired, kLifetimeTooLong, with a message giving the values.
+// kExpired, kLifetimeTooLong, with a message giving the values (kMalformed
+// for a manifest whose not_after is not after created).
 EnvelopeStatus check_claims(const Manifest& manifest, const ClaimPolicy& policy);
 
 }  // namespace ipp3d::trust

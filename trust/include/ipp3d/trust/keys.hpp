@@ -82,7 +82,11 @@ bool verify_signature(const PublicKey& key, std::span<const std::uint8_t> messag
 
 // --- Key files (docs/envelope.md §2). Errors name the file and line.
 
-// The text of a public key file.
+// True when `comment` can be a key file comment: valid UTF-8 without control
+// characters (one line).
+bool is_valid_key_comment(std::string_view comment);
+// The text of a public key file. Control characters in the comment become
+// spaces (write_public_key_file refuses such a comment instead).
 std::string format_public_key(const PublicKey& key);
 // Parses a public key file's text; `source` names it in messages.
 Result<PublicKey> parse_public_key(std::string_view text, const std::string& source);
