@@ -1012,7 +1012,7 @@ class ReaderPolicy:
     `printer_key` is the printer's X25519 key pair (needed for mode 1);
     `printer_key_id` may be given instead of, or together with, it. Without
     either, the reader is not a printer: the recipient check of step 5 is
-    skipped, and mode-1 envelopes are refused as wrong-recipient.
+    skipped, and mode-1 envelopes are refused as cannot-decrypt.
     """
 
     trusted_signers: Mapping[bytes, bytes]
@@ -1119,6 +1119,11 @@ class _EncryptionHeader:
 class EnvelopeReader:
     """Reads one envelope in the order of §6 with memory bounded by one chunk.
 
+    Where §6 names no reason, this reader follows the C++ implementation: a
+    file ending before the payload is `truncated` (but an empty file, or one
+    not starting with the magic, is `malformed`), a `TAG_FINAL` on message 1
+    is `truncated`, and any other unexpected tag is `malformed`.
+
     `sink`, when given, receives the plaintext payload piece by piece; it is
     only trustworthy once `read()` returns (a refusal may come after pieces
     were delivered), so callers must discard what they got on a refusal.
@@ -1161,14 +1166,16 @@ class EnvelopeReader:
     def _read_before_payload(self, size: int, what: str) -> bytes:
         data = _read_exact(self._stream, size)
         if len(data) != size:
-            raise EnvelopeRefused(MALFORMED, f"the file ends inside the {what}")
+            raise EnvelopeRefused(TRUNCATED, f"the file ends inside the {what}")
         return data
 
     def _read_preamble(self) -> int:
-        preamble = self._read_before_payload(PREAMBLE_SIZE, "preamble")
-        magic, version, mode, reserved = struct.unpack(">8sBBH", preamble)
-        if magic != MAGIC:
+        preamble = _read_exact(self._stream, PREAMBLE_SIZE)
+        if not preamble or not MAGIC.startswith(preamble[:len(MAGIC)]):
             raise EnvelopeRefused(MALFORMED, "not an ipp3d envelope (bad magic)")
+        if len(preamble) != PREAMBLE_SIZE:
+            raise EnvelopeRefused(TRUNCATED, "the file ends inside the preamble")
+        magic, version, mode, reserved = struct.unpack(">8sBBH", preamble)
         if version != FORMAT_VERSION:
             raise EnvelopeRefused(MALFORMED, f"unknown format version {version}")
         if mode not in (MODE_SIGNED, MODE_ENCRYPTED):
@@ -1183,7 +1190,7 @@ class EnvelopeReader:
         raw_header = self._read_before_payload(ENCRYPTION_HEADER_SIZE, "encryption header")
         encryption = _EncryptionHeader.decode(raw_header)
         own_id = self._policy.own_key_id
-        if own_id is None or not hmac.compare_digest(own_id, encryption.recipient_key_id):
+        if own_id is not None and not hmac.compare_digest(own_id, encryption.recipient_key_id):
             raise EnvelopeRefused(WRONG_RECIPIENT,
                                   f"encrypted to {encryption.recipient_key_id.hex()}, not to this printer")
         printer_key = self._policy.printer_key
@@ -1203,6 +1210,8 @@ class EnvelopeReader:
         if pulled is None:
             raise EnvelopeRefused(CANNOT_DECRYPT, "the header block does not decrypt")
         header_block, tag = pulled
+        if tag == TAG_FINAL:
+            raise EnvelopeRefused(TRUNCATED, "the stream ends with the header block")
         if tag != TAG_MESSAGE:
             raise EnvelopeRefused(MALFORMED, f"the header block message has tag {tag}, not 0")
         self._encryption = encryption
@@ -1281,7 +1290,7 @@ class EnvelopeReader:
             if tag == TAG_FINAL:
                 raise EnvelopeRefused(TRUNCATED, f"the stream ends at chunk {index + 1} of {chunks}")
             if tag != TAG_MESSAGE:
-                raise EnvelopeRefused(TAMPERED, f"payload chunk {index + 1} has tag {tag}")
+                raise EnvelopeRefused(MALFORMED, f"payload chunk {index + 1} has tag {tag}, not 0")
             self._deliver(piece, sha256)
         _, tag = self._pull_message(0, "the final message")
         if tag != TAG_FINAL:
