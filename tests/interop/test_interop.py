@@ -952,8 +952,8 @@ class CrossImplementationTest(TempDirTestCase):
 
     def cpp_verify(self, envelope: str, *options: str, passphrase: str | None = None,
                    trust: str = "author.pub") -> subprocess.CompletedProcess:
-        """`ipp3d verify ENVELOPE --trust TRUST [options]` (the file first: see README)."""
-        return self.cpp("verify", envelope, "--trust", trust, *options, passphrase=passphrase)
+        """`ipp3d verify --trust TRUST ENVELOPE [options]`."""
+        return self.cpp("verify", "--trust", trust, envelope, *options, passphrase=passphrase)
 
     def cpp_verify_ok(self, envelope: str, *options: str,
                       passphrase: str | None = None) -> subprocess.CompletedProcess:
