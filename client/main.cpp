@@ -1,5 +1,8 @@
 // ipp3d: the companion client of ipp3d-server.
 #include "check_command.hpp"
+#include "keygen_command.hpp"
+#include "sign_command.hpp"
+#include "verify_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -17,6 +20,12 @@ int run(int argc, char** argv) {
   app.require_subcommand(0, 1);
   ipp3d::client::CheckOptions check_options;
   CLI::App* check = ipp3d::client::add_check_command(app, check_options);
+  ipp3d::client::KeygenOptions keygen_options;
+  CLI::App* keygen = ipp3d::client::add_keygen_command(app, keygen_options);
+  ipp3d::client::SignCommandOptions sign_options;
+  CLI::App* sign = ipp3d::client::add_sign_command(app, sign_options);
+  ipp3d::client::VerifyOptions verify_options;
+  CLI::App* verify = ipp3d::client::add_verify_command(app, verify_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,6 +33,9 @@ int run(int argc, char** argv) {
     return code == 0 ? 0 : kUsageError;
   }
   if (check->parsed()) return ipp3d::client::run_check(check_options);
+  if (keygen->parsed()) return ipp3d::client::run_keygen(keygen_options);
+  if (sign->parsed()) return ipp3d::client::run_sign(sign_options);
+  if (verify->parsed()) return ipp3d::client::run_verify(verify_options);
   std::cout << app.help();
   return 0;
 }

@@ -197,6 +197,19 @@ TEST(Writer, RecipientsAreSortedAndDeduplicatedAndLicenceKept) {
   EXPECT_EQ(out.manifest.licence, (Licence{"run-7", 3}));
 }
 
+TEST(Writer, RandomLicenceIdsAreValidAndDistinct) {
+  const std::string a = random_licence_id();
+  const std::string b = random_licence_id();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+  SignOptions options = options_at(kNow);
+  options.licence = Licence{a, 2};
+  EXPECT_EQ(read_all(sign_bytes(bytes_of("G28\n"), signer(), options).value(), signer().public_key())
+                .manifest.licence,
+            options.licence);
+}
+
 TEST(Writer, SignedModeIsDeterministicWithAFixedNonce) {
   SignOptions options = options_at(kNow);
   options.nonce = Nonce{};

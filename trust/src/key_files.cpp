@@ -370,6 +370,8 @@ bool is_protected_secret_key_file(const std::filesystem::path& path) {
   return is_protected;
 }
 
+void secure_wipe(std::string& secret) { detail::wipe(secret); }
+
 bool is_valid_key_comment(std::string_view comment) { return detail::is_clean_utf8(comment); }
 
 }  // namespace ipp3d::trust

@@ -4,6 +4,8 @@
 
 #include "detail.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <cassert>
 
@@ -234,6 +236,13 @@ EnvelopeResult<Manifest> decode_manifest(std::span<const std::uint8_t> bytes) {
     return malformed(std::to_string(in.remaining()) + " bytes left over after the document name");
   if (EnvelopeStatus valid = validate_manifest(m); !valid) return std::move(valid).error();
   return m;
+}
+
+std::string random_licence_id() {
+  detail::ensure_sodium();
+  std::array<std::uint8_t, 16> random{};
+  randombytes_buf(random.data(), random.size());
+  return detail::hex(random);
 }
 
 std::vector<std::uint8_t> signed_message(std::span<const std::uint8_t> manifest_bytes) {

@@ -103,6 +103,9 @@ EnvelopeStatus validate_manifest(const Manifest& manifest);
 // The exact bytes the signature covers: domain string, 0x00, manifest.
 std::vector<std::uint8_t> signed_message(std::span<const std::uint8_t> manifest_bytes);
 
+// A fresh random licence ID: 16 random bytes as 32 lowercase hex digits.
+std::string random_licence_id();
+
 // What the author chooses when signing.
 struct SignOptions {
   std::string content_type = "text/x-gcode";

@@ -95,6 +95,10 @@ Result<PublicKey> read_public_key_file(const std::filesystem::path& path);
 // Writes a public key file (mode 0644), atomically (temp file + rename).
 Status write_public_key_file(const std::filesystem::path& path, const PublicKey& key);
 
+// Overwrites the memory of a string holding a secret (a passphrase), all of
+// its capacity, and empties it.
+void secure_wipe(std::string& secret);
+
 // Asks for a passphrase when a protected key file is read; nullopt = none given.
 using PassphraseProvider = std::function<std::optional<std::string>()>;
 
