@@ -14,7 +14,6 @@ import email.message
 import json
 import re
 import socket
-import ssl
 import threading
 import time
 import urllib.parse
@@ -96,7 +95,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         super().setup()
         with self.server.sockets_lock:
             self.server.open_sockets.add(self.request)
-        if isinstance(self.request, ssl.SSLSocket):
+        if self.server.scheme == "https":
             self.request.settimeout(10.0)
             self.request.do_handshake()
             self.request.settimeout(None)
@@ -296,7 +295,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         connection.start_writing()
 
         def on_message(text):
+            """Answer one message on its own thread, so a slow call does not block the next."""
             def answer():
+                """Dispatch the message and queue the reply."""
                 reply = moonraker.dispatch_jsonrpc(text, RpcTransport("WEBSOCKET", connection.user, ip,
                                                                       connection))
                 if reply:
@@ -357,6 +358,7 @@ class Listeners:
     def refuse(self, seconds):
         """Stop listening (connections are refused) for `seconds`, then listen again on the same ports."""
         def outage():
+            """Close the listeners, wait, and listen again unless the emulator stopped."""
             time.sleep(0.05)
             self._close()
             if not self._stopped.wait(seconds):

@@ -19,7 +19,8 @@ from .authorization import API_USER, Authorization
 from .files import FileManager
 from .gcode import CommandError
 from .jobs import JobTracker
-from .klipper import DEFAULT_MCU_REASON, DEFAULT_SHUTDOWN_MESSAGE, KlippyHost, KlippyUnavailable
+from .klipper import KlippyHost
+from .klippy_base import DEFAULT_MCU_REASON, DEFAULT_SHUTDOWN_MESSAGE, KlippyUnavailable
 from .records import Records
 from .scenario import config_text, format_option
 from .websockets import WebsocketManager
@@ -439,6 +440,7 @@ class MoonrakerServer:
 
     def _restart(self, kind, req):
         def restart():
+            """Send the restart; Klippy going away is the expected answer."""
             try:
                 return self._klippy_request("gcode/script", {"script": kind.upper()}, kind)
             except ApiError as error:
