@@ -107,10 +107,11 @@ CLOCK_SKEW_SECONDS = 5 * 60
 
 # Choices of this implementation, not of the format (the spec leaves them to
 # writers and printers): the lifetime `sign` gives an envelope by default,
-# the maximum lifetime `verify` accepts by default, and the size of the
-# pieces a mode-0 payload is read in.
+# the maximum lifetime `verify` accepts by default (both as in the C++
+# ipp3d: 7 and 30 days), and the size of the pieces a mode-0 payload is
+# read in.
 DEFAULT_LIFETIME_SECONDS = 7 * 24 * 3600
-DEFAULT_MAX_LIFETIME_SECONDS = 365 * 24 * 3600
+DEFAULT_MAX_LIFETIME_SECONDS = 30 * 24 * 3600
 READ_PIECE_SIZE = 65536
 
 # Refusal reasons (the keywords of docs/envelope.md §6; `too-large` names a
@@ -1416,7 +1417,7 @@ def _add_reader_arguments(parser: argparse.ArgumentParser) -> None:
                         help="refuse envelopes without recipients")
     parser.add_argument("--max-lifetime", type=_positive_int,
                         default=DEFAULT_MAX_LIFETIME_SECONDS, metavar="SECONDS",
-                        help="longest accepted not-after - created (default: 365 days)")
+                        help="longest accepted not-after - created (default: 30 days)")
     parser.add_argument("--max-payload-length", type=_positive_int,
                         default=MAX_PAYLOAD_LENGTH, metavar="BYTES",
                         help="largest accepted document (default: 2^40)")

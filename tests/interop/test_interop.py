@@ -891,6 +891,144 @@ class CommandLineTest(TempDirTestCase):
 
 
 # --------------------------------------------------------------------------
+# (b) The committed test vectors (tests/vectors/README.md)
+# --------------------------------------------------------------------------
+
+VECTOR_NOW = 1767312000
+VECTOR_MAX_LIFETIME = 30 * 24 * 3600
+VECTOR_PASSPHRASE = "correct horse battery staple"
+VECTOR_DOCUMENT_SHA256 = "772a0b5b55740465543e2f2c5c63ad1d0c745660cbef7db66e3aad3ebac050d4"
+VECTOR_SIGNED_SHA256 = "1911102a25eb062171964a18f0d631a3ea1f09b4738cc33f223d0ac1bd74ea07"
+VECTOR_MANIFEST_HEX = (
+    "01000c746578742f782d67636f64650000000000000c0f772a0b5b55740465543e2f2c5c63ad1d0c745660cbef7d"
+    "b66e3aad3ebac050d40145c91a87d91d5260d06ce124835f74000000006955b90000000000695ef38001be659aa5"
+    "1d4ee82e290b6ca1f6243561a0a1a2a3a4a5a6a7a8a9aaabacadaeaf0110766563746f722d6c6963656e63652d31"
+    "00000005000e646f63756d656e742e67636f6465")
+VECTOR_SIGNATURE_HEX = (
+    "e3a930e0cc9f7208275eea7924d2542bebb466b6a79bfce8998d444af71a5785dff7cbc2cb1767cf7aa499d164ac"
+    "203a728ce30d87176699461afa0b10e59f0f")
+# name: (algorithm, first secret byte, public key in base64, key ID)
+VECTOR_KEYS = {
+    "signer": (env.ED25519, 0x01, "ebVWLo/mVPlAeLES6KmLp5AfhTrmlb7X4OORC60ElmQ=",
+               "0145c91a87d91d5260d06ce124835f74"),
+    "printer": (env.X25519, 0x41, "ZLEBsdC+WocEvQePmJUAH8A+jp+VIvGI3RKNmEbUhGY=",
+                "be659aa51d4ee82e290b6ca1f6243561"),
+    "stranger": (env.ED25519, 0x81, "AgvUJ0RrcjQk2A0srTUro982SdDvj6rgyn6yVEOUGyk=",
+                 "05391446c0da2e9795e98343d1def9a3"),
+    "other-printer": (env.X25519, 0xC1, "OlU9dHktcn76m5pM3j2hrZPxotDAnLY5saPA/aFMviQ=",
+                      "3b3c9fe08457b709ee61a04357dfd617"),
+}
+
+
+@unittest.skipUnless(os.path.isdir(VECTORS_DIR),
+                     f"the test vectors folder {VECTORS_DIR} does not exist yet")
+class VectorTest(TempDirTestCase):
+    """tests/vectors/: keys, the exact mode-0 envelope, mode-1 envelopes, refusals."""
+
+    def vector(self, name: str) -> str:
+        return os.path.join(VECTORS_DIR, name)
+
+    def vector_bytes(self, name: str) -> bytes:
+        with open(self.vector(name), "rb") as file:
+            return file.read()
+
+    def secret_key(self, name: str, passphrase: str | None = None) -> env.SecretKey:
+        """Read a committed secret key file through a 0600 copy (git checks out 0644)."""
+        return env.read_secret_key_file(self.write(name, self.vector_bytes(name), 0o600),
+                                        passphrase)
+
+    def policy(self, **changes) -> env.ReaderPolicy:
+        fields = {"trusted_signers": env.trust_store([env.read_public_key_file(self.vector("signer.pub"))]),
+                  "printer_key": self.secret_key("printer.key"), "now": VECTOR_NOW,
+                  "max_lifetime": VECTOR_MAX_LIFETIME}
+        fields.update(changes)
+        return env.ReaderPolicy(**fields)
+
+    def test_key_files_hold_the_documented_keys(self):
+        for name, (algorithm, first, public_b64, key_id_hex) in VECTOR_KEYS.items():
+            with self.subTest(name):
+                public = env.read_public_key_file(self.vector(name + ".pub"))
+                secret = bytes(range(first, first + 32))
+                self.assertEqual((public.algorithm, env._b64(public.public_key), public.key_id.hex()),
+                                 (algorithm, public_b64, key_id_hex))
+                self.assertEqual(env.derive_public_key(algorithm, secret), public.public_key)
+                if os.path.exists(self.vector(name + ".key")):
+                    self.assertEqual(self.secret_key(name + ".key"),
+                                     env.SecretKey(algorithm, secret, public.public_key))
+
+    def test_protected_key_file(self):
+        self.assertEqual(self.secret_key("signer-protected.key", VECTOR_PASSPHRASE),
+                         self.secret_key("signer.key"))
+        with self.assertRaises(env.WrongPassphrase):
+            self.secret_key("signer-protected.key", "Correct horse battery staple")
+
+    def test_committed_secret_key_files_are_refused_while_readable(self):
+        mode = stat.S_IMODE(os.stat(self.vector("signer.key")).st_mode)
+        if mode & 0o044:
+            with self.assertRaisesRegex(env.KeyFileError, "chmod 600"):
+                env.read_secret_key_file(self.vector("signer.key"))
+
+    def test_document(self):
+        self.assertEqual(hashlib.sha256(self.vector_bytes("document.gcode")).hexdigest(),
+                         VECTOR_DOCUMENT_SHA256)
+
+    def test_signed_envelope_is_reproduced_byte_for_byte(self):
+        options = env.EnvelopeOptions(
+            recipients=[env.read_public_key_file(self.vector("printer.pub"))],
+            content_type="text/x-gcode", created=1767225600, not_after=1767830400,
+            nonce=bytes.fromhex("a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"),
+            licence=env.Licence("vector-licence-1", 5), document_name="document.gcode")
+        manifest = env.make_envelope(self.vector("document.gcode"), self.path("signed.ipp3d"),
+                                     self.secret_key("signer.key"), options)
+        made = self.read("signed.ipp3d")
+        self.assertEqual(env.encode_manifest(manifest).hex(), VECTOR_MANIFEST_HEX)
+        self.assertEqual(made[:12].hex(), "4950503344454e5601000000")
+        self.assertEqual(made[14 + 158:14 + 158 + 64].hex(), VECTOR_SIGNATURE_HEX)
+        self.assertEqual(hashlib.sha256(made).hexdigest(), VECTOR_SIGNED_SHA256)
+        self.assertEqual(made, self.vector_bytes("signed.ipp3d"))
+
+    def test_valid_envelopes_open_to_the_document(self):
+        document_bytes = self.vector_bytes("document.gcode")
+        cases = [("signed.ipp3d", env.MODE_SIGNED, None, document_bytes),
+                 ("encrypted.ipp3d", env.MODE_ENCRYPTED, 1024, document_bytes),
+                 ("encrypted-empty.ipp3d", env.MODE_ENCRYPTED, 1024, b"")]
+        for name, mode, chunk_size, expected in cases:
+            with self.subTest(name):
+                verified = env.open_envelope(self.vector(name), self.policy(), self.path("plain"))
+                self.assertEqual(self.read("plain"), expected)
+                self.assertEqual((verified.mode, verified.chunk_size), (mode, chunk_size))
+                self.assertEqual(os.path.getsize(self.vector(name)),
+                                 env.envelope_size(mode, len(expected), chunk_size or env.WRITER_CHUNK_SIZE))
+                self.assertEqual(verified.manifest.licence, env.Licence("vector-licence-1", 5))
+                self.assertEqual(verified.manifest.recipients,
+                                 (bytes.fromhex(VECTOR_KEYS["printer"][3]),))
+
+    def test_refused_envelopes_are_refused_for_their_reason(self):
+        names = sorted(name for name in os.listdir(VECTORS_DIR)
+                       if name.startswith("refused-") and name.endswith(".ipp3d"))
+        self.assertGreaterEqual(len(names), 12)
+        for name in names:
+            reason = name[len("refused-"):-len(".ipp3d")]
+            with self.subTest(name):
+                self.assertIn(reason, env.REFUSAL_REASONS)
+                with self.assertRaises(env.EnvelopeRefused) as caught:
+                    env.read_envelope(self.vector(name), self.policy())
+                self.assertEqual(caught.exception.reason, reason, caught.exception.detail)
+
+    def test_command_line_verifies_the_vectors(self):
+        self.write("printer.key", self.vector_bytes("printer.key"), 0o600)
+        base = [PYTHON, SCRIPT, "verify", "--trust", self.vector("signer.pub"), "--key",
+                self.path("printer.key"), "--now", str(VECTOR_NOW)]
+        valid = subprocess.run(base + [self.vector("encrypted.ipp3d")], capture_output=True,
+                               text=True, timeout=60)
+        self.assertEqual(valid.returncode, 0, valid.stderr)
+        self.assertEqual(json.loads(valid.stdout)["payload_sha256"], VECTOR_DOCUMENT_SHA256)
+        refused = subprocess.run(base + [self.vector("refused-tampered.ipp3d")],
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual((refused.returncode, refused.stderr.split(":")[0]), (1, "tampered"))
+
+
+# --------------------------------------------------------------------------
 # (c) Cross-implementation tests against the C++ `ipp3d` command
 # --------------------------------------------------------------------------
 
