@@ -341,8 +341,13 @@ class _KeyFileLines:
             raise KeyFileError("line 3: key-id does not match the public key")
 
 
+def _has_control_character(text: str) -> bool:
+    """True when `text` holds U+0000-U+001F or U+007F (the manifest's rule for names)."""
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
+
+
 def _check_comment(comment: str) -> None:
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in comment):
+    if _has_control_character(comment):
         raise ValueError("a key comment is one line without control characters")
 
 
@@ -367,6 +372,8 @@ def parse_public_key_file(text: bytes) -> PublicKey:
     stated_id = lines.key_id()
     public_key = lines.base64("public-key", KEY_SIZE)
     comment = lines.optional("comment")
+    if comment is not None and _has_control_character(comment):
+        raise KeyFileError("line 5: the comment contains a control character")
     lines.finish()
     lines.check_key_id(algorithm, public_key, stated_id)
     return PublicKey(algorithm, public_key, comment)
@@ -557,7 +564,7 @@ def _check_document_name(name: str) -> None:
     length = len(name.encode("utf-8"))
     if length > MAX_DOCUMENT_NAME_LENGTH:
         raise ManifestError(f"document name has {length} bytes, more than 255")
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in name):
+    if _has_control_character(name):
         raise ManifestError("document name contains a control character")
 
 

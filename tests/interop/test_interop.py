@@ -1295,6 +1295,38 @@ class CrossImplementationTest(TempDirTestCase):
         self.cpp_verify_ok("doc.ipp3d", "--key", "printer", "-o", "plain")
         self.assertEqual(self.read("plain"), document(200003))
 
+    def test_key_file_strictness_agrees(self):
+        author = env.SecretKey.generate(env.ED25519)
+        env.write_key_pair(self.path("author"), author)
+        self.write("doc.gcode", document(10))
+        env.make_envelope(self.path("doc.gcode"), self.path("doc.ipp3d"), author)
+        for name, text, expected in public_key_file_variants(author):
+            with self.subTest("public: " + name):
+                self.write("variant.pub", text)
+                cpp_accepts = self.cpp_verify("doc.ipp3d", trust="variant.pub").returncode == 0
+                self.assertEqual((python_accepts(env.parse_public_key_file, text), cpp_accepts),
+                                 (expected, expected))
+        for name, text, passphrase, expected in secret_key_file_variants(author):
+            with self.subTest("secret: " + name):
+                self.write("variant.key", text, 0o600)
+                cpp_accepts = self.cpp("sign", "--key", "variant.key", "doc.gcode", "-o", "out",
+                                       passphrase=passphrase).returncode == 0
+                self.assertEqual((python_accepts(env.parse_secret_key_file, text, passphrase),
+                                  cpp_accepts), (expected, expected))
+
+    def test_secret_key_file_modes_agree(self):
+        author = env.SecretKey.generate(env.ED25519)
+        env.write_key_pair(self.path("author"), author)
+        self.write("doc.gcode", document(10))
+        for mode, expected in ((0o600, True), (0o400, True), (0o620, True), (0o602, True),
+                               (0o640, False), (0o604, False), (0o644, False)):
+            with self.subTest(mode=oct(mode)):
+                os.chmod(self.path("author"), mode)
+                cpp_accepts = self.cpp("sign", "--key", "author", "doc.gcode", "-o",
+                                       "out").returncode == 0
+                self.assertEqual((python_accepts(env.read_secret_key_file, self.path("author")),
+                                  cpp_accepts), (expected, expected))
+
     def test_cpp_and_python_agree_on_crafted_envelopes(self):
         author = self.cpp_keygen("author")
         printer = self.python_printer()
@@ -1311,6 +1343,57 @@ class CrossImplementationTest(TempDirTestCase):
                 self.assertEqual(python_verdict, expected)
                 self.assertEqual(cpp_verdict(result), expected, result.stdout + result.stderr)
                 self.assertEqual(result.returncode, 0 if expected == "valid" else 1)
+
+
+def python_accepts(reader: Callable, *args) -> bool:
+    """True when a key file reader accepts its input, False on KeyFileError."""
+    try:
+        reader(*args)
+    except env.KeyFileError:
+        return False
+    return True
+
+
+def public_key_file_variants(key: env.SecretKey):
+    """(name, text, whether readers accept it) for a public key file of `key`."""
+    good = env.format_public_key_file(key.public())
+    key_id_hex = key.key_id.hex().encode()
+    encoded = env._b64(key.public_key).encode()
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    twisted = encoded[:-2] + alphabet[alphabet.index(encoded[-2]) ^ 1:][:1] + b"="
+    yield "as written", good, True
+    yield "with a comment", good + "comment: Ada’s printer key\n".encode(), True
+    yield "with an empty comment", good + b"comment: \n", True
+    yield "comment with a tab", good + b"comment: a\tb\n", False
+    yield "comment without its space", good + b"comment:\n", False
+    yield "two comments", good + b"comment: a\ncomment: b\n", False
+    yield "upper-case key ID", good.replace(key_id_hex, key_id_hex.upper()), False
+    yield "non-canonical base64", good.replace(encoded, twisted), False
+    yield "base64 without padding", good.replace(encoded, encoded.rstrip(b"=")), False
+    yield "trailing space", good.replace(encoded, encoded + b" "), False
+    yield "two spaces after the colon", good.replace(b"algorithm: ", b"algorithm:  "), False
+    yield "no final LF", good[:-1], False
+    yield "CRLF line ends", good.replace(b"\n", b"\r\n"), False
+    yield "blank line at the end", good + b"\n", False
+    yield "lines swapped", good.replace(b"algorithm: ed25519\nkey-id: " + key_id_hex,
+                                        b"key-id: " + key_id_hex + b"\nalgorithm: ed25519"), False
+    yield "another key's ID", good.replace(key_id_hex, b"0" * 32), False
+
+
+def secret_key_file_variants(key: env.SecretKey):
+    """(name, text, passphrase, whether readers accept it) for secret key files of `key`."""
+    plain = env.format_secret_key_file(key)
+    protected = env.format_secret_key_file(key, "pw", opslimit=1, memlimit=8192)
+    yield "as written", plain, None, True
+    yield "protected, small parameters", protected, "pw", True
+    yield "protected, wrong passphrase", protected, "pW", False
+    yield "with a comment", plain + b"comment: x\n", None, False
+    yield "opslimit 01", protected.replace(b"kdf-opslimit: 1", b"kdf-opslimit: 01"), "pw", False
+    yield "opslimit 11", protected.replace(b"kdf-opslimit: 1", b"kdf-opslimit: 11"), "pw", False
+    yield "memlimit 8191", protected.replace(b"kdf-memlimit: 8192", b"kdf-memlimit: 8191"), "pw", False
+    yield "memlimit 256 MiB + 1", protected.replace(b"kdf-memlimit: 8192",
+                                                    b"kdf-memlimit: 268435457"), "pw", False
+    yield "unknown protection", plain.replace(b"protection: none", b"protection: aes"), None, False
 
 
 def cpp_verdict(result: subprocess.CompletedProcess) -> str:
