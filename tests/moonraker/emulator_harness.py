@@ -2,13 +2,17 @@
 
 Every `Emulator` binds a free loopback port (--port 0 and the readiness
 line), is stopped by PID with SIGTERM, and cleans up its temporary files.
+Emulators share a private bytecode cache in a temporary folder (removed at
+exit), so each start does not recompile the package.
 """
 
+import atexit
 import base64
 import hashlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -23,6 +27,8 @@ import urllib.request
 EMULATOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "moonraker_emulator.py")
 READY_PREFIX = "moonraker-emulator listening on "
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_BYTECODE_CACHE = tempfile.mkdtemp(prefix="moonraker-emulator-bytecode-")
+atexit.register(shutil.rmtree, _BYTECODE_CACHE, True)
 
 
 class Reply:
@@ -173,7 +179,10 @@ class Emulator:
                 json.dump(scenario, handle)
             arguments += ["--scenario", scenario_file]
         arguments += list(extra_args)
-        self.process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        environment = dict(os.environ, PYTHONPYCACHEPREFIX=_BYTECODE_CACHE)
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env=environment)
         self.port = self._wait_ready()
         with open(self.key_file, encoding="utf-8") as handle:
             self.api_key = handle.read().strip()

@@ -6,17 +6,23 @@ subprocess on a free loopback port, talks to it over real HTTP (urllib) or
 websockets, and stops it by PID.
 
 Run: cd tests/moonraker && python3 -m unittest -v test_moonraker_emulator
+Tests run on MOONRAKER_TEST_WORKERS threads (default 3): each one mostly
+waits on its own emulator, so this bounds the file's time.
 """
 
 import http.client
 import io
 import json
 import os
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+import threading
 import unittest
 import urllib.error
 import zipfile
@@ -29,6 +35,71 @@ from emulator_harness import EMULATOR, Emulator  # noqa: E402
 HOMED_PRINT = "G28\nM104 S200\nM109 S200\nG1 X10 Y10 Z0.3 F3000\nG1 X20 E1\nG1 X30 E2\nG1 X40 E3\n"
 FROZEN = {"timeline": {"bytes_per_second": 0}}
 HISTORY_TICK = 0.25
+
+
+class _RecordingResult(unittest.TestResult):
+    """Collects one test's outcome so it can be replayed on the shared result."""
+
+    def __init__(self):
+        super().__init__()
+        self.events = []
+
+    def addSuccess(self, test):  # noqa: N802 - unittest's name
+        """Record a pass."""
+        self.events.append(("addSuccess", ()))
+
+    def addError(self, test, err):  # noqa: N802
+        """Record an error."""
+        self.events.append(("addError", (err,)))
+
+    def addFailure(self, test, err):  # noqa: N802
+        """Record a failure."""
+        self.events.append(("addFailure", (err,)))
+
+    def addSkip(self, test, reason):  # noqa: N802
+        """Record a skip."""
+        self.events.append(("addSkip", (reason,)))
+
+    def replay(self, test, result):
+        """Report the recorded outcome on `result`."""
+        result.startTest(test)
+        for name, arguments in self.events:
+            getattr(result, name)(test, *arguments)
+        result.stopTest(test)
+
+
+class ConcurrentSuite(unittest.TestSuite):
+    """Runs its tests on a few threads and reports each outcome in one piece."""
+
+    def __init__(self, tests, workers):
+        super().__init__(tests)
+        self.workers = workers
+
+    def _flat(self, suite):
+        for item in suite:
+            if isinstance(item, unittest.TestSuite):
+                yield from self._flat(item)
+            else:
+                yield item
+
+    def run(self, result, debug=False):
+        """Run every test, at most `workers` at a time."""
+        lock = threading.Lock()
+
+        def run_one(test):
+            recorder = _RecordingResult()
+            test(recorder)
+            with lock:
+                recorder.replay(test, result)
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            list(pool.map(run_one, list(self._flat(self))))
+        return result
+
+
+def load_tests(loader, tests, pattern):
+    """unittest hook: run this module's tests concurrently."""
+    return ConcurrentSuite(tests, int(os.environ.get("MOONRAKER_TEST_WORKERS", "3")))
 
 
 class EmulatorTestCase(unittest.TestCase):
@@ -936,8 +1007,7 @@ class A7Authorization(EmulatorTestCase):
         self.assertEqual(emulator.get("/server/info", auth=False,
                                       headers={"Authorization": "Bearer " + refreshed["token"]}).status, 200)
 
-    @unittest.skipUnless(subprocess.run(["which", "openssl"], capture_output=True).returncode == 0,
-                         "needs the openssl command")
+    @unittest.skipUnless(shutil.which("openssl"), "needs the openssl command")
     def test_a7_tls_served_in_addition_to_plain_http(self):
         certs = tempfile.TemporaryDirectory()
         self.addCleanup(certs.cleanup)
@@ -947,7 +1017,6 @@ class A7Authorization(EmulatorTestCase):
                         "-out", os.path.join(certs.name, "moonraker.cert")], check=True, capture_output=True)
         emulator = self.start(extra_args=["--certs-dir", certs.name, "--ssl-port", "0"])
         ssl_port = emulator.get("/server/config").result["config"]["server"]["ssl_port"]
-        import ssl
         context = ssl.create_default_context(cafile=os.path.join(certs.name, "moonraker.cert"))
         connection = http.client.HTTPSConnection("127.0.0.1", ssl_port, timeout=5, context=context)
         connection.request("GET", "/server/info", headers={"X-Api-Key": emulator.api_key})

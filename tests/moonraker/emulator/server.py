@@ -15,7 +15,7 @@ import urllib.parse
 import uuid
 
 from .api import EXCLUDED_ARGS, ApiError, ApiRequest, Endpoint
-from .authorization import API_USER, Authorization
+from .authorization import API_USER, TRUSTED_USER, Authorization
 from .files import FileManager
 from .gcode import CommandError
 from .jobs import JobTracker
@@ -380,7 +380,7 @@ class MoonrakerServer:
                           for name, user in self.auth.users.items() if name != API_USER]}
 
     def _access_info(self, req):
-        trusted = bool(req.user and req.user["username"] == "_TRUSTED_USER_") or self.auth.is_trusted_ip(req.ip)
+        trusted = bool(req.user and req.user["username"] == TRUSTED_USER) or self.auth.is_trusted_ip(req.ip)
         return {"default_source": self.auth.default_source, "available_sources": ["moonraker"],
                 "login_required": self.auth.force_logins and self.auth.real_user_count() > 0,
                 "trusted": trusted}
