@@ -399,6 +399,9 @@ class A2Upload(EmulatorTestCase):
 
     def test_a2_upload_print_true_sends_sdcard_print_file(self):
         emulator = self.start(FROZEN)
+        for not_exactly_true in ("True", "1", "yes"):
+            self.assertFalse(emulator.upload("now.gcode", HOMED_PRINT.encode(), start=not_exactly_true)
+                             .json["print_started"])
         reply = emulator.upload("now.gcode", HOMED_PRINT.encode(), start="true")
         self.assertTrue(reply.json["print_started"])
         commands = [entry["command"] for entry in emulator.state()["klipper_commands"]]
