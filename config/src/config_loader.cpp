@@ -152,6 +152,18 @@ void read_limits(TableReader& printer, GcodeLimits& l) {
   reader.finish();
 }
 
+// Reads the optional [printer.security] table.
+void read_security(TableReader& printer, SecurityConfig& security) {
+  const toml::table* table = printer.table("security");
+  if (table == nullptr) return;
+  TableReader reader(*table, join_path(printer.path(), "security"), printer.diagnostics());
+  reader.read("require_signature", security.require_signature);
+  reader.read("accept_unaddressed", security.accept_unaddressed);
+  reader.read("max_envelope_lifetime_days", security.max_envelope_lifetime_days);
+  reader.read("max_document_size_mb", security.max_document_size_mb);
+  reader.finish();
+}
+
 // Reads one [[printer]] table.
 PrinterConfig read_printer(TableReader& reader) {
   PrinterConfig p;
@@ -171,6 +183,7 @@ PrinterConfig read_printer(TableReader& reader) {
   p.chamber = read_heater(reader, "chamber", Need::kOptional);
   read_virtual(reader, p);
   read_limits(reader, p.limits);
+  read_security(reader, p.security);
   p.macros = read_tables<Macro>(reader, "macro", Need::kOptional, read_macro);
   p.materials = read_tables<MaterialConfig>(reader, "material", Need::kRequired, read_material);
   reader.finish();

@@ -373,6 +373,14 @@ void validate_printer(const PrinterConfig& p, const std::string& path, Diagnosti
   validate_macros(p, path, d);
   validate_materials(p, path, d);
   validate_limits(p.limits, path, d);
+  if (p.security.max_envelope_lifetime_days < 1 || p.security.max_envelope_lifetime_days > 3650) {
+    d.check(join_path(path, "security.max_envelope_lifetime_days"),
+            std::to_string(p.security.max_envelope_lifetime_days) + " must be 1 to 3650 days");
+  }
+  if (p.security.max_document_size_mb < 1 || p.security.max_document_size_mb > 1048576) {
+    d.check(join_path(path, "security.max_document_size_mb"),
+            std::to_string(p.security.max_document_size_mb) + " must be 1 to 1048576 MiB");
+  }
 }
 
 }  // namespace

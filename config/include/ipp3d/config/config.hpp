@@ -96,6 +96,16 @@ struct GcodeLimits {
   bool operator==(const GcodeLimits&) const = default;
 };
 
+// The [printer.security] table: what a printer requires of job documents
+// (docs/security.md, docs/envelope.md).
+struct SecurityConfig {
+  bool require_signature = true;        // plain G-code is refused; only signed envelopes print
+  bool accept_unaddressed = true;       // accept envelopes that name no printer (mode 0 only)
+  int max_envelope_lifetime_days = 30;  // not-after - created may be at most this
+  int max_document_size_mb = 1024;      // largest plaintext document, MiB
+  bool operator==(const SecurityConfig&) const = default;
+};
+
 // One [[printer]] table.
 struct PrinterConfig {
   std::string name;                 // queue name: letters, digits, '-' and '_'
@@ -114,6 +124,7 @@ struct PrinterConfig {
   bool auto_start_next = false;                // start the next job without a plate-clear confirmation
   std::vector<Macro> macros;                   // allowed Klipper macros
   GcodeLimits limits;                          // the G-code gate's limits ([printer.limits])
+  SecurityConfig security;                     // [printer.security]
   std::vector<MaterialConfig> materials;       // the material database
   std::optional<std::string> loaded_material;  // key loaded at first start
   // Virtual backend: simulated seconds per layer (0 = as fast as possible).
