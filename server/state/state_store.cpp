@@ -66,6 +66,39 @@ CREATE TABLE job_ids(
   next_id INTEGER NOT NULL
 );
 )sql",
+    // 1 -> 2: trust store, envelope nonces, licence counters and reservations.
+    R"sql(
+CREATE TABLE trusted_signers(
+  name TEXT PRIMARY KEY NOT NULL,
+  key_id TEXT NOT NULL UNIQUE,
+  public_key TEXT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  added INTEGER NOT NULL
+);
+CREATE TABLE envelope_nonces(
+  printer TEXT NOT NULL,
+  signer_key_id TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  job_id INTEGER NOT NULL,
+  not_after INTEGER NOT NULL,
+  PRIMARY KEY(printer, signer_key_id, nonce)
+);
+CREATE TABLE licence_use(
+  printer TEXT NOT NULL,
+  signer_key_id TEXT NOT NULL,
+  licence_id TEXT NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(printer, signer_key_id, licence_id)
+);
+CREATE TABLE licence_reservations(
+  printer TEXT NOT NULL,
+  job_id INTEGER NOT NULL,
+  copy INTEGER NOT NULL,
+  signer_key_id TEXT NOT NULL,
+  licence_id TEXT NOT NULL,
+  PRIMARY KEY(printer, job_id, copy)
+);
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 5000;  // wait this long for another connection's lock

@@ -1,5 +1,7 @@
 // The server's SQLite state database (STATE/ipp3d.db): accounts, per-printer
-// state (loaded material, plate-clear flag), the job ledger and job IDs.
+// state (loaded material, plate-clear flag), the job ledger and job IDs, and
+// (state_store_trust.cpp) the trust store of signers, envelope nonces and
+// licence counters.
 // WAL journal, synchronous=FULL, a schema version with forward migrations.
 // Thread-safe: every method takes `mutex_` (one connection, serialized).
 #pragma once
@@ -54,6 +56,31 @@ struct JobRecord {
   bool operator==(const JobRecord&) const = default;
 };
 
+// A signer whose envelopes printers accept (`ipp3d-server trust add`).
+struct TrustedSigner {
+  std::string name;        // 1-64 characters of [A-Za-z0-9._@-]
+  std::string key_id;      // 32 lowercase hex digits (docs/envelope.md §1)
+  std::string public_key;  // the Ed25519 public key, 64 lowercase hex digits
+  std::string comment;
+  std::int64_t added = 0;  // UNIX time
+  bool operator==(const TrustedSigner&) const = default;
+};
+
+// What a printer knows of an envelope nonce.
+enum class NonceUse {
+  kFresh,     // never recorded on this printer
+  kSameJob,   // recorded for this very job (a job verified again after a restart)
+  kReplayed,  // recorded for another job
+};
+
+// A print-count licence counter: at most `allowed` copies per printer for
+// (signer, licence ID).
+struct LicenceKey {
+  std::string printer;
+  std::string signer_key_id;
+  std::string licence_id;
+};
+
 // The database. Create with open(); destroy closes it.
 class StateStore {
  public:
@@ -65,7 +92,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // The schema version stored in the file.
   [[nodiscard]] int schema_version();
 
@@ -100,6 +127,47 @@ class StateStore {
   // Stores `next` exactly (it may lower a reservation). Only for a graceful
   // stop, when every job below `next` is in PAPPL's saved state or the ledger.
   Status set_next_job_id(const std::string& printer, int next);
+
+  // --- Trust store (state_store_trust.cpp).
+  // Adds a signer. Errors: invalid name, the name is taken, or the key is
+  // already trusted under another name (both named in the message).
+  Status add_trusted_signer(const TrustedSigner& signer);
+  // Removes the signer `name`. Error: no such signer.
+  Status remove_trusted_signer(const std::string& name);
+  // Every trusted signer, by name.
+  std::vector<TrustedSigner> trusted_signers();
+  // The signer with key ID `key_id` (hex), or nullopt.
+  std::optional<TrustedSigner> trusted_signer(const std::string& key_id);
+
+  // --- Replay protection: nonces of verified unlicensed envelopes.
+  // How `nonce` (hex) of `signer_key_id` has been used on `printer`.
+  NonceUse nonce_use(const std::string& printer, const std::string& signer_key_id, const std::string& nonce,
+                     int job_id);
+  // Records the nonce for `job_id` atomically: kFresh when recorded now,
+  // kSameJob when this job had it already, kReplayed when another job has
+  // it (nothing recorded). Errors: database failures.
+  Result<NonceUse> record_nonce(const std::string& printer, const std::string& signer_key_id,
+                                const std::string& nonce, int job_id, std::int64_t not_after);
+  // Forgets nonces whose envelopes expired before `now` (they cannot be
+  // replayed: an expired envelope is refused anyway). Returns how many.
+  int prune_nonces(std::int64_t now);
+
+  // --- Licences. A copy is reserved when its print starts and committed
+  // when it ends; reserved copies count as taken.
+  // Copies used or reserved under `key`.
+  int licence_copies_taken(const LicenceKey& key);
+  // Reserves copy `copy` of job `job_id` when fewer than `allowed` are
+  // taken, in one transaction (concurrent callers never exceed `allowed`):
+  // true when reserved (or already reserved for this job and copy), false
+  // when the licence is used up.
+  Result<bool> reserve_licence_copy(const LicenceKey& key, int allowed, int job_id, int copy);
+  // The copy printed (or may have): the reservation becomes a used copy.
+  Status commit_licence_copy(const std::string& printer, int job_id, int copy);
+  // The copy never started: the reservation is dropped.
+  Status release_licence_copy(const std::string& printer, int job_id, int copy);
+  // At start-up: reservations left by a crash become used copies (the print
+  // may have happened). Returns how many.
+  int commit_stale_reservations();
 
  private:
   // Stateless deleter for the connection (sqlite3_close_v2).

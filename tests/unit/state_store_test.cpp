@@ -72,17 +72,35 @@ class StateStoreTest : public ::testing::Test {
   std::filesystem::path db_path_;
 };
 
-TEST_F(StateStoreTest, CreatesSchemaVersionOneInWalMode) {
+TEST_F(StateStoreTest, CreatesTheCurrentSchemaInWalMode) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
-  EXPECT_EQ(StateStore::kSchemaVersion, 1);
+  EXPECT_EQ(StateStore::kSchemaVersion, 2);
   EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), "2");
   EXPECT_EQ(
       raw_query("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                 "ORDER BY name)"),
-      "accounts job_ids jobs printers");
+      "accounts envelope_nonces job_ids jobs licence_reservations licence_use printers trusted_signers");
+}
+
+TEST_F(StateStoreTest, MigratesAVersionOneDatabaseKeepingItsData) {
+  {
+    auto store = open_store();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->set_password("admin", "correct horse", Role::kAdmin).ok());
+  }
+  // Turn the file back into a version 1 database (the tables of migration 1 -> 2 gone).
+  for (const char* table : {"trusted_signers", "envelope_nonces", "licence_use", "licence_reservations"}) {
+    raw_query((std::string("DROP TABLE ") + table).c_str());
+  }
+  raw_query("PRAGMA user_version = 1");
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->verify_password("admin", "correct horse"), Role::kAdmin);
+  EXPECT_TRUE(store->trusted_signers().empty());
 }
 
 TEST_F(StateStoreTest, CreatesTheFileWithMode0600) {
@@ -124,7 +142,7 @@ TEST_F(StateStoreTest, ReopenKeepsData) {
   }
   auto store = open_store();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
   EXPECT_EQ(store->verify_password("admin", "correct horse"), Role::kAdmin);
   EXPECT_EQ(store->printer_state("mk4", {}).loaded_material, "pla-red");
 }
@@ -136,7 +154,7 @@ TEST_F(StateStoreTest, RefusesANewerSchema) {
   auto store = StateStore::open(db_path_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, db_path_.string() +
-                                       " has schema version 7, newer than this ipp3d-server (1); upgrade "
+                                       " has schema version 7, newer than this ipp3d-server (2); upgrade "
                                        "ipp3d-server");
 }
 
