@@ -3,10 +3,13 @@
 #include "backend/virtual_backend.hpp"
 #include "document_format.hpp"
 #include "ipp/operator_ops.hpp"
+#include "job_print.hpp"
 #include "printer_driver.hpp"
 #include "web/operator_page.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <exception>
 #include <system_error>
 
@@ -44,9 +47,19 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   if (!tls) return tls.error();
   app->tls_ = tls.value();
 
+  const auto& state_dir = app->settings_.state_dir;
+  // Reservations left by a crash count as used copies; expired nonces go.
+  if (const int stale = app->store_->commit_stale_reservations(); stale > 0) {
+    (void)std::fprintf(
+        stderr, "ipp3d-server: %d licence copies reserved before a crash were counted as used.\n", stale);
+  }
+  app->store_->prune_nonces(static_cast<std::int64_t>(std::time(nullptr)));
   for (const auto& printer : app->settings_.config.printers) {
-    app->printers_.push_back(std::make_unique<PrinterRuntime>(
-        printer, *app->store_, make_backend(printer, app->settings_.state_dir)));
+    auto keys = load_or_create_printer_keys(state_dir, printer.name);
+    if (!keys) return keys.error();
+    app->printers_.push_back(
+        std::make_unique<PrinterRuntime>(printer, *app->store_, make_backend(printer, state_dir),
+                                         std::move(keys).value(), state_dir / "verified" / printer.name));
   }
   std::vector<PrinterRuntime*> runtimes;
   for (auto& printer : app->printers_) runtimes.push_back(printer.get());
@@ -111,6 +124,9 @@ Status Application::create_system() {
   papplSystemSetFooterHTML(system_, "ipp3d: secure IPP printing for 3D printers");
   papplSystemSetAuthCallback(system_, "Basic", auth_callback, this);
   papplSystemSetMIMECallback(system_, mime_callback, nullptr);
+  // Envelopes print through the same code as G-code (print_envelope_job);
+  // registering the filter also lists the envelope in document-format-supported.
+  papplSystemAddMIMEFilter(system_, kEnvelopeFormat.data(), kGcodeFormat.data(), print_envelope_job, nullptr);
   papplSystemSetOperationCallback(system_, operation_callback, this);
   papplSystemSetSaveCallback(system_, save_callback, this);
 
@@ -175,7 +191,7 @@ bool Application::driver_callback(pappl_system_t*, const char* driver_name, cons
 
 const char* Application::mime_callback(const unsigned char* header, size_t size, void*) {
   // PAPPL keeps the returned pointer: it must be static.
-  return detect_format({header, size}) ? kGcodeFormat.data() : nullptr;
+  return detected_format_name({header, size});
 }
 
 bool Application::operation_callback(pappl_client_t* client, void* data) {
@@ -190,7 +206,19 @@ bool Application::timer_callback(pappl_system_t*, void* data) {
     app->start_dnssd();
   }
   app->scheduler_->tick();
+  // Nonces of expired envelopes are of no use any more (hourly).
+  if (++app->ticks_ % 3600 == 0) app->store_->prune_nonces(static_cast<std::int64_t>(std::time(nullptr)));
   return true;
+}
+
+std::vector<std::string> Application::printer_key_descriptions() const {
+  std::vector<std::string> descriptions;
+  for (const auto& printer : printers_) {
+    std::filesystem::path file = printer_key_path(settings_.state_dir, printer->name(), "encryption");
+    file += ".pub";
+    descriptions.push_back(trust::key_id_hex(printer->keys().encryption.id()) + " (" + file.string() + ")");
+  }
+  return descriptions;
 }
 
 std::vector<std::string> Application::printer_uris() const {

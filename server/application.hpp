@@ -42,6 +42,11 @@ class Application {
 
   // The ipps:// URI of each printer, in configuration order.
   [[nodiscard]] std::vector<std::string> printer_uris() const;
+  // Per printer, in configuration order: "KEY_ID (STATE/keys/NAME-encryption.key.pub)",
+  // the key that `ipp3d sign --for FILE --encrypt` encrypts to.
+  [[nodiscard]] std::vector<std::string> printer_key_descriptions() const;
+  // How many signers the printers trust (0: every signed job is refused).
+  [[nodiscard]] std::size_t trusted_signer_count() const { return store_->trusted_signers().size(); }
   // The TLS certificate's SHA-256 fingerprint.
   [[nodiscard]] const std::string& certificate_fingerprint() const { return tls_.sha256_fingerprint; }
 
@@ -94,6 +99,7 @@ class Application {
   std::thread signal_thread_;         // waits for SIGTERM/SIGINT (blocked in all other threads)
   std::thread dnssd_thread_;          // reads printer-uuid, then starts dnssd_
   bool dnssd_started_ = false;        // timer_callback started dnssd_thread_ (main-loop thread only)
+  long ticks_ = 0;                    // timer_callback calls (main-loop thread only)
   std::mutex dnssd_mutex_;            // guards dnssd_
   std::unique_ptr<DnssdAdvertiser> dnssd_;
 };

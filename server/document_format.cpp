@@ -38,9 +38,22 @@ bool looks_like_command(std::string_view command, bool& is_g_or_m) {
 
 }  // namespace
 
-bool is_accepted_format(std::string_view format) { return format == kGcodeFormat; }
+bool is_accepted_format(std::string_view format, bool signature_required) {
+  return format == kEnvelopeFormat || (format == kGcodeFormat && !signature_required);
+}
+
+const char* detected_format_name(std::span<const unsigned char> header) {
+  const auto format = detect_format(header);
+  if (!format) return nullptr;
+  return *format == kEnvelopeFormat ? kEnvelopeFormat.data() : kGcodeFormat.data();
+}
 
 std::optional<std::string> detect_format(std::span<const unsigned char> header) {
+  constexpr std::string_view kMagic = "IPP3DENV";
+  if (header.size() >= kMagic.size() &&
+      std::string_view(reinterpret_cast<const char*>(header.data()), kMagic.size()) == kMagic) {
+    return std::string(kEnvelopeFormat);
+  }
   // A partial last line (the header is cut at 8 KB) is not judged.
   std::size_t end = header.size();
   while (end > 0 && header[end - 1] != '\n') --end;

@@ -38,7 +38,7 @@ class JobRun {
 
  private:
   Status prepare();
-  CopyOutcome print_copy(int copy);
+  CopyOutcome print_copy(int copy, bool& started);
   bool wait_for_plate(int copy);
   void show_progress(int copy, const PrintStatus& status);
   void set_impressions_completed(int value);
@@ -48,8 +48,15 @@ class JobRun {
   pappl_job_t* job_;
   PrinterRuntime& printer_;
   int copies_;
+  // Reserves the licence copy `copy` (when the document has a licence);
+  // false when the licence is used up (the job's message says so).
+  bool reserve_copy(int copy);
+  // Ends the copy's licence reservation: committed once the print started.
+  void settle_copy(int copy, bool started);
+
   int layers_ = 0;
   int shown_impressions_ = 0;
+  std::optional<VerifiedDocument> document_;
   std::string remote_name_;
   std::string last_message_;
 };
@@ -65,8 +72,15 @@ bool JobRun::run() {
     if (copy > 1 && !wait_for_plate(copy)) break;
     // From the first layer on the plate holds a part (whole or not): the
     // next print waits for an operator, also after a crash or restart.
+    if (!reserve_copy(copy)) {
+      (void)printer_.backend().remove(remote_name_);
+      record(IPP_JSTATE_ABORTED, last_message_);
+      return false;
+    }
     (void)printer_.mark_plate_used();
-    const CopyOutcome outcome = print_copy(copy);
+    bool started = false;
+    const CopyOutcome outcome = print_copy(copy, started);
+    settle_copy(copy, started);
     if (outcome == CopyOutcome::kFailed) {
       (void)printer_.backend().remove(remote_name_);
       record(IPP_JSTATE_ABORTED, last_message_);
@@ -93,23 +107,49 @@ bool JobRun::run() {
 }
 
 Status JobRun::prepare() {
-  const char* file = papplJobGetFilename(job_);
-  if (file == nullptr) return Error{IPP_STATUS_ERROR_INTERNAL, "The job has no document.", "", 0};
-  auto layers = count_gcode_layers(file);
+  document_ = printer_.intake().accepted(papplJobGetID(job_));
+  if (!document_) return Error{IPP_STATUS_ERROR_INTERNAL, "The job's document was not verified.", "", 0};
+  auto layers = count_gcode_layers(document_->plaintext);
   if (!layers) return layers.error();
   layers_ = *layers;
   papplJobSetImpressions(job_, total_impressions());
   remote_name_ = "ipp/" + printer_.name() + "-job-" + std::to_string(papplJobGetID(job_)) + ".gcode";
-  return printer_.backend().upload(UploadRequest{file, remote_name_, "", layers_});
+  return printer_.backend().upload(
+      UploadRequest{document_->plaintext, remote_name_, document_->sha256, layers_});
 }
 
-CopyOutcome JobRun::print_copy(int copy) {
+bool JobRun::reserve_copy(int copy) {
+  if (!document_ || !document_->licence) return true;
+  const LicenceKey key{printer_.name(), document_->signer_key_id, document_->licence->id};
+  auto reserved = printer_.store().reserve_licence_copy(key, static_cast<int>(document_->licence->copies),
+                                                        papplJobGetID(job_), copy);
+  if (reserved && *reserved) return true;
+  papplJobSetReasons(job_, PAPPL_JREASON_DOCUMENT_PERMISSION_ERROR, PAPPL_JREASON_NONE);
+  last_message_ = reserved ? "Refused (licence-used-up): licence \"" + document_->licence->id + "\" allows " +
+                                 std::to_string(document_->licence->copies) +
+                                 " copies on this printer and all are used; " + std::to_string(copy - 1) +
+                                 " of this job's copies printed"
+                           : "Cannot reserve a licence copy: " + reserved.error().message;
+  papplJobSetMessage(job_, last_message_.c_str());
+  return false;
+}
+
+void JobRun::settle_copy(int copy, bool started) {
+  if (!document_ || !document_->licence) return;
+  const int job_id = papplJobGetID(job_);
+  const Status settled = started ? printer_.store().commit_licence_copy(printer_.name(), job_id, copy)
+                                 : printer_.store().release_licence_copy(printer_.name(), job_id, copy);
+  if (!settled) papplLogJob(job_, PAPPL_LOGLEVEL_ERROR, "Licence: %s", settled.error().message.c_str());
+}
+
+CopyOutcome JobRun::print_copy(int copy, bool& started) {
   Backend& backend = printer_.backend();
-  if (auto started = backend.start(remote_name_); !started) {
-    last_message_ = "The printer refused to start: " + started.error().message;
+  if (auto start = backend.start(remote_name_); !start) {
+    last_message_ = "The printer refused to start: " + start.error().message;
     papplJobSetMessage(job_, last_message_.c_str());
     return CopyOutcome::kFailed;
   }
+  started = true;
   std::optional<std::chrono::steady_clock::time_point> cancel_sent;
   for (;;) {
     std::this_thread::sleep_for(kPollInterval);
@@ -188,19 +228,33 @@ std::string progress_message(int copy, int copies, int layer, int layers, double
 }
 
 bool print_job_file(pappl_job_t* job, pappl_pr_options_t* options, pappl_device_t*) noexcept {
+  PrinterRuntime* printer = nullptr;
   try {
     pappl_pr_driver_data_t data{};
     papplPrinterGetDriverData(papplJobGetPrinter(job), &data);
-    auto* printer = static_cast<PrinterRuntime*>(data.extension);
+    printer = static_cast<PrinterRuntime*>(data.extension);
     if (printer == nullptr) return false;
-    return JobRun(job, *printer, options != nullptr ? options->copies : 1).run();
+    const bool printed = JobRun(job, *printer, options != nullptr ? options->copies : 1).run();
+    printer->intake().forget(papplJobGetID(job));
+    return printed;
   } catch (const std::exception& e) {
     papplLogJob(job, PAPPL_LOGLEVEL_ERROR, "Printing failed: %s", e.what());
   } catch (...) {
     papplLogJob(job, PAPPL_LOGLEVEL_ERROR, "Printing failed.");
   }
   papplJobSetMessage(job, "Internal error while printing; see the server log.");
+  if (printer != nullptr) printer->intake().forget(papplJobGetID(job));
   return false;
+}
+
+bool print_envelope_job(pappl_job_t* job, pappl_device_t* device, void*) noexcept {
+  pappl_pr_options_t* options = papplJobCreatePrintOptions(job, 0, false);
+  if (options == nullptr) return false;
+  const bool printed = print_job_file(job, options, device);
+  papplJobDeletePrintOptions(options);
+  // As PAPPL does after a print-file callback: the last impression.
+  if (printed) papplJobSetImpressionsCompleted(job, 1);
+  return printed;
 }
 
 }  // namespace ipp3d::server

@@ -2,6 +2,7 @@
 #include "application.hpp"
 #include "options.hpp"
 #include "state/admin_command.hpp"
+#include "state/trust_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -15,7 +16,33 @@ namespace {
 struct Subcommands {
   CLI::App* admin_set_password = nullptr;
   std::string admin_user = "admin";
+  CLI::App* trust_add = nullptr;
+  CLI::App* trust_list = nullptr;
+  CLI::App* trust_remove = nullptr;
+  std::string key_file;
+  std::string signer_name;
+  CLI::App* printer_key = nullptr;
+  std::string printer_name = "virtual-fdm";
 };
+
+// Defines `trust add|list|remove` and `printer-key`.
+void add_trust_commands(CLI::App& app, Subcommands& subcommands) {
+  CLI::App* trust = app.add_subcommand("trust", "manage the signers whose signed jobs the printers accept");
+  trust->require_subcommand(1);
+  subcommands.trust_add =
+      trust->add_subcommand("add", "trust a signer's public key (KEY.pub from `ipp3d keygen`)");
+  subcommands.trust_add->add_option("FILE", subcommands.key_file, "the signer's Ed25519 public key file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  subcommands.trust_add->add_option("--name", subcommands.signer_name, "a name for the signer")->required();
+  subcommands.trust_list = trust->add_subcommand("list", "list trusted signers");
+  subcommands.trust_remove = trust->add_subcommand("remove", "stop trusting a signer");
+  subcommands.trust_remove->add_option("NAME", subcommands.signer_name, "the signer's name")->required();
+  subcommands.printer_key = app.add_subcommand(
+      "printer-key", "print a printer's public encryption key file (for `ipp3d sign --for FILE --encrypt`)");
+  subcommands.printer_key->add_option("--printer", subcommands.printer_name,
+                                      "printer name (default virtual-fdm)");
+}
 
 // Defines the command-line interface. Returns -1 to run, else an exit status.
 int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::CommandLine& command_line,
@@ -38,6 +65,7 @@ int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::Comm
       "from standard input)");
   subcommands.admin_set_password->add_option("--user", subcommands.admin_user,
                                              "account name (default admin)");
+  add_trust_commands(app, subcommands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,7 +95,18 @@ int run_server(const ipp3d::server::CommandLine& command_line) {
     std::cerr << "ipp3d-server: " << app.error().message << "\n";
     return 1;
   }
-  for (const auto& uri : app.value()->printer_uris()) std::cout << "printer: " << uri << "\n";
+  const auto uris = app.value()->printer_uris();
+  const auto keys = app.value()->printer_key_descriptions();
+  for (std::size_t i = 0; i < uris.size(); ++i) {
+    std::cout << "printer: " << uris[i] << "\n  encryption key: " << keys[i] << "\n";
+  }
+  if (app.value()->trusted_signer_count() == 0) {
+    std::cout
+        << "no trusted signers yet: signed jobs are refused until one is added, e.g.\n"
+           "  build/bin/ipp3d keygen && build/bin/ipp3d-server trust add ~/.config/ipp3d/key.pub --name me"
+        << (command_line.state_dir ? " --state-dir " + command_line.state_dir->string() : std::string())
+        << "\n";
+  }
   std::cout << "certificate SHA-256: " << app.value()->certificate_fingerprint() << std::endl;
   return app.value()->run();
 }
@@ -83,6 +122,24 @@ int run_admin_set_password(const ipp3d::server::CommandLine& command_line, const
                                            std::cout, std::cerr);
 }
 
+// Runs a state-directory command (`trust ...`, `printer-key`).
+int run_state_command(const ipp3d::server::CommandLine& command_line, const Subcommands& subcommands) {
+  auto settings = ipp3d::server::resolve_settings(command_line);
+  if (!settings) {
+    std::cerr << "ipp3d-server: " << settings.error().message << "\n";
+    return 2;
+  }
+  const auto& dir = settings->state_dir;
+  if (subcommands.trust_add->parsed()) {
+    return ipp3d::server::trust_add(dir, subcommands.key_file, subcommands.signer_name, std::cout, std::cerr);
+  }
+  if (subcommands.trust_list->parsed()) return ipp3d::server::trust_list(dir, std::cout, std::cerr);
+  if (subcommands.trust_remove->parsed()) {
+    return ipp3d::server::trust_remove(dir, subcommands.signer_name, std::cout, std::cerr);
+  }
+  return ipp3d::server::show_printer_key(dir, subcommands.printer_name, std::cout, std::cerr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -95,6 +152,10 @@ int main(int argc, char** argv) {
     if (const int rc = parse_command_line(app, argc, argv, command_line, subcommands); rc >= 0) return rc;
     if (subcommands.admin_set_password->parsed()) {
       return run_admin_set_password(command_line, subcommands.admin_user);
+    }
+    if (subcommands.trust_add->parsed() || subcommands.trust_list->parsed() ||
+        subcommands.trust_remove->parsed() || subcommands.printer_key->parsed()) {
+      return run_state_command(command_line, subcommands);
     }
     return run_server(command_line);
   } catch (const std::exception& e) {

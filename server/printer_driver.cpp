@@ -73,6 +73,22 @@ const std::set<std::string>& pappl_generated_attributes() {
   return names;
 }
 
+void add_security_attributes(const PrinterRuntime& printer, ipp_t* attrs) {
+  const trust::PublicKey& key = printer.keys().encryption.public_key();
+  const std::string id = trust::key_id_hex(key.id);
+  ippAddString(attrs, IPP_TAG_PRINTER, IPP_TAG_KEYWORD, "ipp3d-printer-key-id", nullptr, id.c_str());
+  const std::string key_file = trust::format_public_key(key);
+  ippAddString(attrs, IPP_TAG_PRINTER, IPP_TAG_TEXT, "ipp3d-printer-public-key", nullptr, key_file.c_str());
+  const config::SecurityConfig& security = printer.config().security;
+  ippAddBoolean(attrs, IPP_TAG_PRINTER, "ipp3d-signature-required", security.require_signature ? 1 : 0);
+  ippAddBoolean(attrs, IPP_TAG_PRINTER, "ipp3d-unaddressed-envelopes-accepted",
+                security.accept_unaddressed ? 1 : 0);
+  ippAddInteger(attrs, IPP_TAG_PRINTER, IPP_TAG_INTEGER, "ipp3d-envelope-max-lifetime",
+                security.max_envelope_lifetime_days * 86400);
+  ippAddInteger(attrs, IPP_TAG_PRINTER, IPP_TAG_INTEGER, "ipp3d-document-max-size-mb",
+                security.max_document_size_mb);
+}
+
 std::string driver_name_for(const std::string& printer_name) { return "ipp3d-" + printer_name; }
 
 bool fill_driver_data(PrinterRuntime& printer, pappl_pr_driver_data_t* d, ipp_t** driver_attrs) {
@@ -86,10 +102,7 @@ bool fill_driver_data(PrinterRuntime& printer, pappl_pr_driver_data_t* d, ipp_t*
     d->num_features = 1;
     d->features[0] = "ipp-3d";
 
-    IppPtr attrs = make_ipp();
-    attributes::encode_capabilities(printer.capabilities(), attrs.get(),
-                                    attributes::CapabilityEncoding{pappl_generated_attributes()});
-    *driver_attrs = attrs.release();  // PAPPL takes ownership
+    *driver_attrs = printer.driver_attributes().release();  // PAPPL takes ownership
     return true;
   } catch (const std::exception&) {
     return false;

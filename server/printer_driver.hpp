@@ -19,6 +19,12 @@ std::string driver_name_for(const std::string& printer_name);
 // driver_attrs would make them appear twice in Get-Printer-Attributes.
 const std::set<std::string>& pappl_generated_attributes();
 
+// Adds the ipp3d security printer attributes (docs/ipp-extensions.md):
+// ipp3d-printer-key-id, ipp3d-printer-public-key, ipp3d-signature-required,
+// ipp3d-unaddressed-envelopes-accepted, ipp3d-envelope-max-lifetime,
+// ipp3d-document-max-size-mb.
+void add_security_attributes(const PrinterRuntime& printer, ipp_t* attrs);
+
 // Fills `driver` and `driver_attrs` for `printer`: the print callback is
 // print_job_file() and `driver->extension` points at `printer` (borrowed).
 // Never throws.

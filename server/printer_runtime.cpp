@@ -9,8 +9,11 @@
 namespace ipp3d::server {
 
 PrinterRuntime::PrinterRuntime(config::PrinterConfig config, StateStore& store,
-                               std::unique_ptr<Backend> backend)
-    : config_(std::move(config)), store_(store), backend_(std::move(backend)) {
+                               std::unique_ptr<Backend> backend, std::unique_ptr<PrinterKeys> keys,
+                               const std::filesystem::path& verified_dir)
+    : config_(std::move(config)), store_(store), backend_(std::move(backend)), keys_(std::move(keys)) {
+  intake_ =
+      std::make_unique<JobIntake>(config_.name, config_.security, keys_->encryption, store_, verified_dir);
   const PrinterState state = store_.printer_state(config_.name, PrinterState{config_.loaded_material, true});
   loaded_ = state.loaded_material;
   // A stored key that is no longer in the configuration counts as nothing loaded.
@@ -63,11 +66,17 @@ void PrinterRuntime::publish_capabilities() {
   if (printer_ == nullptr) return;
   pappl_pr_driver_data_t data{};
   papplPrinterGetDriverData(printer_, &data);
+  IppPtr attrs = driver_attributes();
+  // PAPPL copies the attributes; ours are deleted by IppPtr.
+  papplPrinterSetDriverData(printer_, &data, attrs.get());
+}
+
+IppPtr PrinterRuntime::driver_attributes() const {
   IppPtr attrs = make_ipp();
   attributes::encode_capabilities(capabilities(), attrs.get(),
                                   attributes::CapabilityEncoding{pappl_generated_attributes()});
-  // PAPPL copies the attributes; ours are deleted by IppPtr.
-  papplPrinterSetDriverData(printer_, &data, attrs.get());
+  add_security_attributes(*this, attrs.get());
+  return attrs;
 }
 
 bool PrinterRuntime::plate_clear() const {

@@ -6,8 +6,11 @@
 #include "ipp3d/attributes/capabilities.hpp"
 #include "ipp3d/attributes/job_ticket.hpp"
 #include "ipp3d/config/config.hpp"
+#include "ipp3d/ipp_handles.hpp"
 
 #include "backend/backend.hpp"
+#include "intake/job_intake.hpp"
+#include "printer_keys.hpp"
 #include "state/state_store.hpp"
 
 #include <pappl/pappl.h>
@@ -22,8 +25,10 @@ namespace ipp3d::server {
 class PrinterRuntime {
  public:
   // `store` must outlive the runtime. The initial loaded material is the
-  // stored one, else the configuration's loaded_material.
-  PrinterRuntime(config::PrinterConfig config, StateStore& store, std::unique_ptr<Backend> backend);
+  // stored one, else the configuration's loaded_material. `keys` are the
+  // printer's own key pairs; verified documents go to `verified_dir`.
+  PrinterRuntime(config::PrinterConfig config, StateStore& store, std::unique_ptr<Backend> backend,
+                 std::unique_ptr<PrinterKeys> keys, const std::filesystem::path& verified_dir);
   PrinterRuntime(const PrinterRuntime&) = delete;
   PrinterRuntime& operator=(const PrinterRuntime&) = delete;
 
@@ -31,6 +36,13 @@ class PrinterRuntime {
   [[nodiscard]] const std::string& name() const { return config_.name; }
   [[nodiscard]] Backend& backend() { return *backend_; }
   [[nodiscard]] StateStore& store() { return store_; }
+  [[nodiscard]] const PrinterKeys& keys() const { return *keys_; }
+  [[nodiscard]] JobIntake& intake() { return *intake_; }
+
+  // Everything the printer advertises through PAPPL's driver attributes:
+  // the 3D capabilities and the ipp3d security attributes
+  // (docs/ipp-extensions.md), minus what PAPPL generates itself.
+  [[nodiscard]] IppPtr driver_attributes() const;
 
   // The PAPPL printer, once created (borrowed; PAPPL owns it).
   void attach(pappl_printer_t* printer);
@@ -62,6 +74,8 @@ class PrinterRuntime {
   const config::PrinterConfig config_;
   StateStore& store_;
   std::unique_ptr<Backend> backend_;
+  std::unique_ptr<PrinterKeys> keys_;   // fixed after construction
+  std::unique_ptr<JobIntake> intake_;   // thread-safe itself
   pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
 
   mutable std::mutex mutex_;  // guards loaded_, plate_clear_ and capabilities_

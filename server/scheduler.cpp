@@ -3,6 +3,7 @@
 #include "ipp3d/attributes/ipp_codec.hpp"
 #include "ipp3d/attributes/validation.hpp"
 
+#include "document_format.hpp"
 #include "ipp/request_gate.hpp"
 #include "job_ledger.hpp"
 
@@ -22,6 +23,27 @@ struct JobSummary {
 // Collects id and state of every active job.
 void collect_job(pappl_job_t* job, void* data) {
   static_cast<std::vector<JobSummary>*>(data)->push_back({papplJobGetID(job), papplJobGetState(job)});
+}
+
+// Ends a job whose document was refused: canceled at once (only the print
+// callback could abort it, and that waits for the printer), with
+// document-permission-error and the exact reason (docs/security.md).
+void refuse_job(pappl_job_t* job, PrinterRuntime& printer, const trust::EnvelopeError& refusal) {
+  const std::string message = refusal_message(refusal);
+  papplLogJob(job, PAPPL_LOGLEVEL_WARN, "%s", message.c_str());
+  papplJobSetReasons(job, PAPPL_JREASON_DOCUMENT_PERMISSION_ERROR, PAPPL_JREASON_JOB_QUEUED);
+  papplJobSetMessage(job, message.c_str());
+  papplJobCancel(job);
+  record_job(job, printer, IPP_JSTATE_CANCELED);
+  printer.intake().forget(papplJobGetID(job));
+}
+
+// Hands a job whose document has arrived to the printer's intake; its stage.
+JobIntake::Outcome check_arrived_document(pappl_job_t* job, PrinterRuntime& printer) {
+  const char* format = papplJobGetFormat(job);
+  const bool is_envelope = format != nullptr && kEnvelopeFormat == format;
+  const int copies = ippGetInteger(papplJobGetAttribute(job, "copies"), 0);
+  return printer.intake().submit(papplJobGetID(job), papplJobGetFilename(job), is_envelope, copies);
 }
 
 }  // namespace
@@ -103,6 +125,21 @@ void Scheduler::schedule(PrinterRuntime& printer) {
     if (job == nullptr) continue;
     ++position;
     const bool has_document = papplJobGetFilename(job) != nullptr;
+    if (has_document) {
+      const JobIntake::Outcome intake = check_arrived_document(job, printer);
+      if (intake.stage == JobIntake::Stage::kRefused) {
+        refuse_job(job, printer, *intake.refusal);
+        continue;
+      }
+      if (intake.stage == JobIntake::Stage::kChecking) {
+        auto& shown = messages_[{printer.name(), summary.id}];
+        if (shown.empty() || shown.rfind("Checking", 0) != 0) {
+          shown = "Checking the document's signature.";
+          papplJobSetMessage(job, shown.c_str());
+        }
+        continue;
+      }
+    }
     const char* hold_keyword = ippGetString(papplJobGetAttribute(job, kRequestedHoldAttribute), 0, nullptr);
     const std::string hold = hold_keyword != nullptr ? hold_keyword : "no-hold";
     const std::time_t hold_time = ippGetInteger(papplJobGetAttribute(job, kRequestedHoldTimeAttribute), 0);
@@ -128,6 +165,8 @@ void Scheduler::schedule(PrinterRuntime& printer) {
                                    [&](const JobSummary& j) { return j.id == entry.first.second; });
     if (gone) {
       if (pappl_job_t* job = papplPrinterFindJob(pappl_printer, entry.first.second)) record_job(job, printer);
+      // A job that ended (e.g. canceled while queued) leaves no verified document behind.
+      printer.intake().forget(entry.first.second);
     }
     return gone;
   });

@@ -59,16 +59,36 @@ std::string declared_format(ipp_t* request) {
   return format != nullptr ? format : "";
 }
 
-// Checks the declared and (when a document follows) detected format. Returns
-// an empty string when acceptable, else the reason.
-std::string format_problem(pappl_client_t* client, bool has_document) {
+// What the printer prints, for messages.
+std::string accepted_formats_text(bool signature_required) {
+  return signature_required
+             ? "this printer prints signed jobs only (application/vnd.ipp3d.envelope): sign the "
+               "G-code with `ipp3d sign` and send the envelope"
+             : "this printer prints signed jobs (application/vnd.ipp3d.envelope) and G-code "
+               "(text/x-gcode)";
+}
+
+// Checks the declared and (when a document follows) detected format against
+// what `printer` accepts. Returns an empty string when acceptable, else the reason.
+std::string format_problem(pappl_client_t* client, const PrinterRuntime& printer, bool has_document) {
+  const bool signature_required = printer.config().security.require_signature;
   const std::string declared = declared_format(papplClientGetRequest(client));
-  if (!declared.empty() && declared != kOctetStream && !is_accepted_format(declared)) {
-    return "document-format '" + declared + "' is not supported: this printer prints G-code (text/x-gcode)";
+  if (!declared.empty() && declared != kOctetStream && !is_accepted_format(declared, signature_required)) {
+    if (declared == kGcodeFormat) return "plain G-code is refused: " + accepted_formats_text(true);
+    return "document-format '" + declared +
+           "' is not supported: " + accepted_formats_text(signature_required);
   }
   if (!has_document) return {};
-  if (!peek_document_format(client)) {
-    return "the document is not G-code: this printer prints G-code (text/x-gcode) only";
+  const auto detected = peek_document_format(client);
+  if (!detected) {
+    return "the document is neither a signed envelope nor G-code: " +
+           accepted_formats_text(signature_required);
+  }
+  if (!is_accepted_format(*detected, signature_required)) {
+    return "the document is plain G-code: " + accepted_formats_text(true);
+  }
+  if (!declared.empty() && declared != kOctetStream && declared != *detected) {
+    return "the document is " + *detected + " but was sent as " + declared;
   }
   return {};
 }
@@ -209,7 +229,8 @@ http_status_t RequestGate::authorize(pappl_client_t* client, const char* group) 
           screen_job_request(client, *printer);
         break;
       case IPP_OP_SEND_DOCUMENT:
-        screen_send_document(client);
+        if (PrinterRuntime* printer = lookup_(papplClientGetPrinter(client)))
+          screen_send_document(client, *printer);
         break;
       default:
         break;
@@ -250,7 +271,7 @@ void RequestGate::screen_job_request(pappl_client_t* client, PrinterRuntime& pri
   ipp_t* request = papplClientGetRequest(client);
   const ipp_op_t op = papplClientGetOperation(client);
 
-  if (const std::string problem = format_problem(client, op == IPP_OP_PRINT_JOB); !problem.empty()) {
+  if (const std::string problem = format_problem(client, printer, op == IPP_OP_PRINT_JOB); !problem.empty()) {
     set_refusal(client, IPP_STATUS_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED, problem);
     report_unsupported_format(client);
     make_pappl_give_up(client, op);
@@ -282,9 +303,9 @@ void RequestGate::screen_job_request(pappl_client_t* client, PrinterRuntime& pri
   if (op != IPP_OP_VALIDATE_JOB) hold_on_arrival(request);
 }
 
-void RequestGate::screen_send_document(pappl_client_t* client) {
+void RequestGate::screen_send_document(pappl_client_t* client, const PrinterRuntime& printer) {
   const std::string problem =
-      format_problem(client, httpGetState(papplClientGetHTTP(client)) == HTTP_STATE_POST_RECV);
+      format_problem(client, printer, httpGetState(papplClientGetHTTP(client)) == HTTP_STATE_POST_RECV);
   if (problem.empty()) return;
   set_refusal(client, IPP_STATUS_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED, problem);
   report_unsupported_format(client);

@@ -2,7 +2,8 @@
 // runs before PAPPL handles a request that needs authorization. It
 //  - requires TLS (426 Upgrade Required on plain HTTP),
 //  - checks HTTP Basic credentials; admin operations need the admin account,
-//  - refuses documents that are not G-code and job tickets that fail
+//  - refuses documents the printer does not print (not a signed envelope,
+//    or plain G-code where signatures are required) and job tickets that fail
 //    validation, answering with a real IPP error and creating no job
 //    (the recipe of docs/ipp-extensions.md), and
 //  - holds every new job on arrival so the scheduler owns the queue order.
@@ -43,7 +44,7 @@ class RequestGate {
  private:
   http_status_t check_identity(pappl_client_t* client, bool admin_required);
   void screen_job_request(pappl_client_t* client, PrinterRuntime& printer);
-  void screen_send_document(pappl_client_t* client);
+  void screen_send_document(pappl_client_t* client, const PrinterRuntime& printer);
 
   CredentialVerifier& verifier_;
   PrinterLookup lookup_;

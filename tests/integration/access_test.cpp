@@ -4,6 +4,7 @@
 // cannot Hold-Job/Release-Job their way past the scheduler.
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -70,8 +71,8 @@ TEST(Access, PlainHttpPrintJobGets426AndCreatesNoJob) {
   IppPtr request = new_printer_request(IPP_OP_PRINT_JOB, plain_uri);
   ippAddString(request.get(), IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", nullptr, "plain");
   ippAddString(request.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
-               "text/x-gcode");
-  const std::string body = encode(request.get()) + read_file(torus_path());
+               kEnvelopeFormat);
+  const std::string body = encode(request.get()) + signed_torus();
   const std::string http_request = std::string("POST ") + kPrinterResource +
                                    " HTTP/1.1\r\n"
                                    "Host: 127.0.0.1:" +
@@ -148,10 +149,9 @@ TEST(Access, UsersCannotHoldOrReleaseJobs) {
   HttpPtr http = connect_tls(server.port());
   ASSERT_TRUE(http) << cupsLastErrorString();
   const std::string uri = server.printer_uri(kPrinterName);
-  const std::string torus = read_file(torus_path());
 
-  const int printing = print_job(http.get(), uri, torus, "text/x-gcode");
-  const int queued = print_job(http.get(), uri, torus, "text/x-gcode");
+  const int printing = print_job(http.get(), uri, signed_torus(), kEnvelopeFormat);
+  const int queued = print_job(http.get(), uri, signed_torus(), kEnvelopeFormat);
   ASSERT_GT(printing, 0);
   ASSERT_GT(queued, printing);
   bool reached = false;

@@ -1,6 +1,8 @@
 // CUPS's own conformance suites, ipp-1.1.test and ipp-2.0.test (which
 // INCLUDEs ipp-1.1.test), run by ipptool against the live server over
-// ipps:// with a G-code sample as the document ($filename/$filetype from -f).
+// ipps:// with a signed G-code sample as the document ($filename/$filetype
+// from -f). The suites print the file several times, so its envelope carries
+// a licence (a plain envelope prints once).
 // Every [FAIL] must be the loopback artefact described in
 // docs/conformance.md (for a loopback client PAPPL lists one
 // printer-uri-supported and one uri-authentication-supported value but two
@@ -11,6 +13,7 @@
 #include "cupsd_process.hpp"
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -168,9 +171,14 @@ void run_suite(const std::string& suite, const std::string& version, bool as_adm
   // first one; the suite wants it > 0 (RFC 8011: integer(1:MAX)).
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   const std::string uri = as_admin ? server.admin_uri(kPrinterName) : server.printer_uri(kPrinterName);
+  const TempDir documents;
+  const auto envelope = documents.path() / "torus.ipp3d";
+  write_bytes(envelope, sign_document(read_file(torus_path()), [](trust::SignOptions& o) {
+                o.licence = trust::Licence{"cups-suites", 1000};
+              }));
   std::string out;
   const int status = run_command_in(
-      {"ipptool", "-I", "-t", "-V", version, "-f", torus_path().string(), uri, suite}, dir.path(), {}, out);
+      {"ipptool", "-I", "-t", "-V", version, "-f", envelope.string(), uri, suite}, dir.path(), {}, out);
   const auto results = parse_results(out);
   // ipptool prints a "Summary:" line only for a file without INCLUDE, and
   // stops early with an "ipptool: ..." message when it cannot read a file:

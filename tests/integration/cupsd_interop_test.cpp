@@ -1,8 +1,9 @@
 // A real cupsd, started on loopback with a throwaway configuration, prints
-// `lp FILE.gcode` through a raw queue whose device is the server's ipps://
-// URI: the server receives the document byte for byte (its spool copy and
-// the virtual printer's copy are compared while the job prints) and the job
-// completes on the server and in cupsd.
+// `lp FILE.ipp3d` (a signed envelope) through a raw queue whose device is the
+// server's ipps:// URI: the server receives the envelope byte for byte (its
+// spool copy), the virtual printer receives the verified G-code byte for
+// byte (both compared while the job prints), and the job completes on the
+// server and in cupsd.
 //
 // The ipps backend of CUPS 2.4 accepts the server's self-signed certificate
 // on first use (trust on first use; with a fresh ServerRoot there are no
@@ -10,6 +11,7 @@
 #include "cupsd_process.hpp"
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -48,14 +50,18 @@ TEST(CupsdInterop, LpThroughARawQueueDeliversTheGcodeByteForByte) {
             0)
       << out << cupsd.error_log();
 
-  const auto sample = torus_path();
-  const std::string expected = read_file(sample);
-  ASSERT_FALSE(expected.empty());
+  const std::string gcode = read_file(torus_path());
+  ASSERT_FALSE(gcode.empty());
+  const TempDir dir;
+  const auto sample = dir.path() / "torus.ipp3d";
+  const std::string expected = signed_torus();
+  write_bytes(sample, expected);
   ASSERT_EQ(cupsd.client({"lp", "-d", "ipp3d", sample.string()}, out), 0) << out << cupsd.error_log();
   EXPECT_NE(out.find("request id is ipp3d-1"), std::string::npos) << out;
 
-  // While the server prints: its spool copy (PAPPL's p00001j<ID>-*.prn) and
-  // the virtual printer's copy are byte-identical to the file given to lp.
+  // While the server prints: its spool copy (PAPPL's p00001j<ID>-*.prn) is
+  // byte-identical to the envelope given to lp, the virtual printer's copy to
+  // the G-code inside it.
   const auto spool_dir = server.state_dir() / "spool";
   const auto virtual_dir = server.state_dir() / "virtual" / kPrinterName / "ipp";
   const std::regex spool_name(R"(p\d+j0*(\d+)-.*\.prn)");
@@ -72,15 +78,15 @@ TEST(CupsdInterop, LpThroughARawQueueDeliversTheGcodeByteForByte) {
     }
     if (!virtual_identical) {
       virtual_file = find_file(virtual_dir, virtual_name);
-      virtual_identical = !virtual_file.empty() && read_file(virtual_file) == expected;
+      virtual_identical = !virtual_file.empty() && read_file(virtual_file) == gcode;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(spool_identical) << "spool copy " << spool_file << " (" << read_file(spool_file).size()
                                << " bytes) differs from " << sample << " (" << expected.size() << " bytes)";
   ASSERT_TRUE(virtual_identical) << "virtual printer copy " << virtual_file << " ("
-                                 << read_file(virtual_file).size() << " bytes) differs from " << sample
-                                 << " (" << expected.size() << " bytes)\n"
+                                 << read_file(virtual_file).size() << " bytes) differs from the torus ("
+                                 << gcode.size() << " bytes)\n"
                                  << server.output() << cupsd.error_log();
 
   std::smatch match;

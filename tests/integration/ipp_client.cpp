@@ -57,7 +57,7 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-TestConfig::TestConfig(double seconds_per_layer, bool auto_start_next) {
+TestConfig::TestConfig(double seconds_per_layer, bool auto_start_next, bool require_signature) {
   std::ofstream out(file());
   out << "[[printer]]\n"
          "name = \"virtual-fdm\"\n"
@@ -79,6 +79,8 @@ TestConfig::TestConfig(double seconds_per_layer, bool auto_start_next) {
          "min_temp = 0\nmax_temp = 110\n"
          "[printer.virtual]\n"
       << "seconds_per_layer = " << seconds_per_layer << "\n"
+      << "[printer.security]\n"
+      << "require_signature = " << (require_signature ? "true" : "false") << "\n"
       << "[[printer.macro]]\n"
          "name = \"PRINT_START\"\n"
          "hotend_temperature_params = [\"EXTRUDER\"]\n"

@@ -45,7 +45,7 @@ class TempDir {
 // loaded, PETG in the database) except for the virtual printer's speed.
 class TestConfig {
  public:
-  explicit TestConfig(double seconds_per_layer, bool auto_start_next = false);
+  explicit TestConfig(double seconds_per_layer, bool auto_start_next = false, bool require_signature = true);
   // "--config FILE", for ServerProcess's extra arguments.
   [[nodiscard]] std::vector<std::string> args() const;
   [[nodiscard]] std::filesystem::path file() const { return dir_.path() / "ipp3d-test.toml"; }

@@ -1,8 +1,9 @@
 // ipptool, a client the server did not write, runs our conformance files
 // against the live server: the validation refusals per operation and a
-// G-code job printing to completion with layer progress.
+// signed G-code job printing to completion with layer progress.
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,10 +37,14 @@ TEST(IpptoolConformance, InvalidTicketsAreRefusedPerOperation) {
   const TestConfig config(0.02);
   ServerProcess server(IPP3D_SERVER_BINARY, config.args());
   ASSERT_GT(server.pid(), 0);
+  // The Print-Jobs of the file are refused for their tickets before any job exists.
+  const TempDir dir;
+  const auto envelope = dir.path() / "torus.ipp3d";
+  write_bytes(envelope, signed_torus());
   std::string out;
   const int status =
-      run_command({"ipptool", "-t", "-V", "2.0", "-f", torus_path().string(),
-                   server.printer_uri(kPrinterName), conformance_file("ipp3d-validation.test")},
+      run_command({"ipptool", "-t", "-V", "2.0", "-f", envelope.string(), server.printer_uri(kPrinterName),
+                   conformance_file("ipp3d-validation.test")},
                   out);
   EXPECT_EQ(status, 0) << out;
 }
@@ -48,8 +53,11 @@ TEST(IpptoolConformance, AGcodeJobPrintsToCompletionWithLayerProgress) {
   const TestConfig config(0.1);
   ServerProcess server(IPP3D_SERVER_BINARY, config.args());
   ASSERT_GT(server.pid(), 0);
+  const TempDir dir;
+  const auto envelope = dir.path() / "torus.ipp3d";
+  write_bytes(envelope, signed_torus());
   expect_ipptool_passes("ipp3d-print.test",
-                        {"-f", torus_path().string(), "-d", "layers=" + std::to_string(kTorusLayers),
+                        {"-f", envelope.string(), "-d", "layers=" + std::to_string(kTorusLayers),
                          server.printer_uri(kPrinterName)});
 }
 

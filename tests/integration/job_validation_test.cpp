@@ -5,6 +5,7 @@
 // created: the job list and the next job-id are unchanged.
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -70,10 +71,9 @@ IppPtr send_invalid(http_t* http, const std::string& uri, ipp_op_t op, const Inv
   IppPtr request = new_printer_request(op, uri);
   ippAddString(request.get(), IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", nullptr, "invalid");
   ippAddString(request.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
-               "text/x-gcode");
+               kEnvelopeFormat);
   ticket.add(request.get());
-  if (op == IPP_OP_PRINT_JOB)
-    return send_request_with_document(http, std::move(request), read_file(torus_path()));
+  if (op == IPP_OP_PRINT_JOB) return send_request_with_document(http, std::move(request), signed_torus());
   return send_request(http, std::move(request));
 }
 

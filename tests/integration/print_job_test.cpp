@@ -1,8 +1,10 @@
-// A G-code job prints to completion on the virtual printer with its layer
-// progress visible in Get-Job-Attributes, the printer receives the document
-// byte for byte, and Cancel-Job stops a print within 2 s.
+// A signed (and an encrypted) G-code job prints to completion on the virtual
+// printer with its layer progress visible in Get-Job-Attributes, the printer
+// receives the verified plaintext byte for byte, and Cancel-Job stops a print
+// within 2 s. Plain G-code prints only where signatures are not required.
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -39,9 +41,12 @@ std::string difference(const std::string& original, const std::string& copy) {
          original.substr(at, 40) + "\" vs copy \"" + copy.substr(at, 40) + "\"";
 }
 
-// Prints the torus declared as `format` and checks the whole flow.
-void print_torus_to_completion(const std::string& format) {
-  const TestConfig config(0.1);
+// How the torus is sent.
+enum class Packaging { kSigned, kEncrypted, kPlain };
+
+// Prints the torus packaged as `packaging`, declared as `format`, and checks the whole flow.
+void print_torus_to_completion(const std::string& format, Packaging packaging = Packaging::kSigned) {
+  const TestConfig config(0.1, false, /*require_signature=*/packaging != Packaging::kPlain);
   ServerProcess server(IPP3D_SERVER_BINARY, config.args());
   ASSERT_GT(server.pid(), 0);
   HttpPtr http = connect_tls(server.port());
@@ -49,8 +54,15 @@ void print_torus_to_completion(const std::string& format) {
   const std::string uri = server.printer_uri(kPrinterName);
   const std::string original = read_file(torus_path());
   ASSERT_FALSE(original.empty());
+  std::string document = original;
+  if (packaging == Packaging::kSigned) document = sign_document(original);
+  if (packaging == Packaging::kEncrypted) {
+    const auto printer_key = printer_public_key(http.get(), uri);
+    ASSERT_TRUE(printer_key.has_value());
+    document = sign_document(original, [&](trust::SignOptions& o) { o.encrypt_to = *printer_key; });
+  }
 
-  const int job_id = print_job(http.get(), uri, original, format);
+  const int job_id = print_job(http.get(), uri, document, format);
   ASSERT_GT(job_id, 0);
 
   Observed seen;
@@ -96,11 +108,19 @@ void print_torus_to_completion(const std::string& format) {
       << "job-impressions-completed did not increase while processing";
 }
 
-TEST(PrintJob, OctetStreamTorusPrintsToCompletionWithLayerProgress) {
+TEST(PrintJob, SignedTorusAsOctetStreamPrintsToCompletionWithLayerProgress) {
   print_torus_to_completion("application/octet-stream");
 }
 
-TEST(PrintJob, GcodeTorusPrintsToCompletionWithLayerProgress) { print_torus_to_completion("text/x-gcode"); }
+TEST(PrintJob, SignedTorusPrintsToCompletionWithLayerProgress) { print_torus_to_completion(kEnvelopeFormat); }
+
+TEST(PrintJob, EncryptedTorusPrintsToCompletionAndThePrinterGetsThePlaintext) {
+  print_torus_to_completion(kEnvelopeFormat, Packaging::kEncrypted);
+}
+
+TEST(PrintJob, PlainGcodePrintsWhereSignaturesAreNotRequired) {
+  print_torus_to_completion("text/x-gcode", Packaging::kPlain);
+}
 
 TEST(PrintJob, CancelJobStopsThePrintWithinTwoSeconds) {
   const TestConfig config(0.5);
@@ -110,7 +130,7 @@ TEST(PrintJob, CancelJobStopsThePrintWithinTwoSeconds) {
   ASSERT_TRUE(http) << cupsLastErrorString();
   const std::string uri = server.printer_uri(kPrinterName);
 
-  const int job_id = print_job(http.get(), uri, read_file(torus_path()), "text/x-gcode");
+  const int job_id = print_job(http.get(), uri, signed_torus(), kEnvelopeFormat);
   ASSERT_GT(job_id, 0);
   bool printing = false;
   const JobStatus before = wait_for_job(

@@ -2,6 +2,7 @@
 // the middle of a print, then a new server on the same state directory.
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -26,14 +27,14 @@ TEST(Restart, CompletedAndQueuedJobsSurviveAGracefulStopAndIdsAreNotReused) {
   ASSERT_GT(first.pid(), 0);
   HttpPtr http = connect_tls(first.port());
   const std::string uri = first.printer_uri(kPrinterName);
-  const int printed = print_job(http.get(), uri, read_file(torus_path()), "application/octet-stream");
+  const int printed = print_job(http.get(), uri, signed_torus(), "application/octet-stream");
   ASSERT_GT(printed, 0);
   EXPECT_EQ(wait_until(first, printed, [](const JobStatus& s) { return s.terminal(); }).state,
             IPP_JSTATE_COMPLETED);
   // A job for a material that is not loaded stays queued.
   IppPtr request = new_printer_request(IPP_OP_PRINT_JOB, uri);
   add_material_key(request.get(), "petg-generic");
-  IppPtr response = send_request_with_document(http.get(), std::move(request), read_file(torus_path()));
+  IppPtr response = send_request_with_document(http.get(), std::move(request), signed_torus());
   const int waiting = ippGetInteger(ippFindAttribute(response.get(), "job-id", IPP_TAG_INTEGER), 0);
   ASSERT_GT(waiting, printed);
   http.reset();
@@ -48,12 +49,13 @@ TEST(Restart, CompletedAndQueuedJobsSurviveAGracefulStopAndIdsAreNotReused) {
   HttpPtr again = connect_tls(second.port());
   const auto completed = job_ids(again.get(), second.printer_uri(kPrinterName), "completed");
   EXPECT_NE(std::find(completed.begin(), completed.end(), printed), completed.end());
+  // Checked again after the restart, its envelope is not a replay of itself.
   const JobStatus queued = wait_until(second, waiting, [](const JobStatus& s) {
     return s.message.find("Waiting for material") != std::string::npos;
   });
   EXPECT_EQ(queued.state, IPP_JSTATE_HELD) << describe(queued);
-  const int next = print_job(again.get(), second.printer_uri(kPrinterName), read_file(torus_path()),
-                             "application/octet-stream");
+  const int next =
+      print_job(again.get(), second.printer_uri(kPrinterName), signed_torus(), "application/octet-stream");
   EXPECT_GT(next, waiting) << "a job ID was reused";
 }
 
@@ -62,8 +64,8 @@ TEST(Restart, AKillInTheMiddleOfAPrintEndsThatJobInterruptedAndClosesThePlateGat
   ServerProcess first(IPP3D_SERVER_BINARY, config.args());
   ASSERT_GT(first.pid(), 0);
   HttpPtr http = connect_tls(first.port());
-  const int job = print_job(http.get(), first.printer_uri(kPrinterName), read_file(torus_path()),
-                            "application/octet-stream");
+  const int job =
+      print_job(http.get(), first.printer_uri(kPrinterName), signed_torus(), "application/octet-stream");
   ASSERT_GT(job, 0);
   const JobStatus printing =
       wait_until(first, job, [](const JobStatus& s) { return s.impressions_completed > 0; });
@@ -80,8 +82,8 @@ TEST(Restart, AKillInTheMiddleOfAPrintEndsThatJobInterruptedAndClosesThePlateGat
 
   // The interrupted print left something on the plate: the next job waits.
   HttpPtr again = connect_tls(second.port());
-  const int next = print_job(again.get(), second.printer_uri(kPrinterName), read_file(torus_path()),
-                             "application/octet-stream");
+  const int next =
+      print_job(again.get(), second.printer_uri(kPrinterName), signed_torus(), "application/octet-stream");
   EXPECT_GT(next, job) << "a job ID was reused";
   const JobStatus waits = wait_until(
       second, next, [](const JobStatus& s) { return s.message.find("build plate") != std::string::npos; });

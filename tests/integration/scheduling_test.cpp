@@ -4,6 +4,7 @@
 // persists across restarts); copies = 2 prints twice with the gate between.
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -37,7 +38,7 @@ class Scheduling : public ::testing::Test {
   }
 
   int submit_torus(const std::function<void(ipp_t*)>& add = {}) {
-    return print_job(http_.get(), uri(), read_file(torus_path()), "text/x-gcode", add);
+    return print_job(http_.get(), uri(), signed_torus(), kEnvelopeFormat, add);
   }
 
   std::string uri() const { return server_->printer_uri(kPrinterName); }
@@ -153,7 +154,7 @@ TEST_F(Scheduling, AJobForAnUnloadedMaterialWaitsLetsOthersPassAndPrintsAfterLoa
   const std::vector<int> completed = job_ids(http.get(), restarted_uri, "completed");
   EXPECT_EQ(completed, (std::vector<int>{a, b})) << "completed jobs are not listed after the restart";
 
-  const int c = print_job(http.get(), restarted_uri, read_file(torus_path()), "text/x-gcode",
+  const int c = print_job(http.get(), restarted_uri, signed_torus(), kEnvelopeFormat,
                           [](ipp_t* r) { add_material_key(r, "petg-generic"); });
   EXPECT_GT(c, b) << "job-id reused after the restart";
   bool reached = false;

@@ -1,5 +1,7 @@
 #include "server_process.hpp"
 
+#include "signing.hpp"
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -74,6 +76,16 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
   if (run_command_with_input({binary.string(), "admin", "set-password", "--state-dir", state_dir_.string()},
                              std::string(kAdminPassword) + "\n", admin_output) != 0) {
     ADD_FAILURE() << "admin set-password failed:\n" << admin_output;
+    return;
+  }
+  // Every test server trusts the test signer (tests/integration/signing.hpp).
+  const auto signer_file = state_dir_ / "test-signer.pub";
+  write_test_signer_public_key(signer_file);
+  std::string trust_output;
+  if (run_command({binary.string(), "trust", "add", signer_file.string(), "--name", kTestSignerName,
+                   "--state-dir", state_dir_.string()},
+                  trust_output) != 0) {
+    ADD_FAILURE() << "trust add failed:\n" << trust_output;
     return;
   }
   start(binary, extra_args);

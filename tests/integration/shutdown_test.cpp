@@ -2,6 +2,7 @@
 // waits up to 60 s for active jobs, held ones included).
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 
 #include <gtest/gtest.h>
 
@@ -18,9 +19,8 @@ TEST(Shutdown, SigtermExitsWithinFiveSecondsWithJobsQueued) {
   ASSERT_TRUE(http) << cupsLastErrorString();
   const std::string uri = server.printer_uri(kPrinterName);
 
-  const std::string torus = read_file(torus_path());
-  const int printing = print_job(http.get(), uri, torus, "text/x-gcode");
-  const int queued = print_job(http.get(), uri, torus, "text/x-gcode");
+  const int printing = print_job(http.get(), uri, signed_torus(), kEnvelopeFormat);
+  const int queued = print_job(http.get(), uri, signed_torus(), kEnvelopeFormat);
   IppPtr create = new_printer_request(IPP_OP_CREATE_JOB, uri);
   IppPtr waiting_for_document = send_request(http.get(), std::move(create));
   ASSERT_EQ(status_of(waiting_for_document), IPP_STATUS_OK) << cupsLastErrorString();

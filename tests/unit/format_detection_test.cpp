@@ -60,11 +60,25 @@ INSTANTIATE_TEST_SUITE_P(
                       FormatCase{"Empty", "", false}),
     [](const ::testing::TestParamInfo<FormatCase>& case_info) { return std::string(case_info.param.name); });
 
-TEST(DocumentFormat, AcceptsOnlyGcode) {
-  EXPECT_TRUE(is_accepted_format("text/x-gcode"));
-  EXPECT_FALSE(is_accepted_format("application/octet-stream"));
-  EXPECT_FALSE(is_accepted_format("image/pwg-raster"));
-  EXPECT_FALSE(is_accepted_format("application/pdf"));
+TEST(DocumentFormat, AcceptsEnvelopesAndGcodeOnlyWhereSignaturesAreNotRequired) {
+  for (const bool required : {true, false}) {
+    EXPECT_TRUE(is_accepted_format("application/vnd.ipp3d.envelope", required));
+    EXPECT_EQ(is_accepted_format("text/x-gcode", required), !required);
+    EXPECT_FALSE(is_accepted_format("application/octet-stream", required));
+    EXPECT_FALSE(is_accepted_format("image/pwg-raster", required));
+    EXPECT_FALSE(is_accepted_format("application/pdf", required));
+  }
+}
+
+TEST(DocumentFormat, RecognisesTheEnvelopeByItsMagic) {
+  const std::string envelope = std::string("IPP3DENV\x01\x00\x00\x00", 12) + std::string(100, '\0');
+  const auto* bytes = reinterpret_cast<const unsigned char*>(envelope.data());
+  EXPECT_EQ(detect_format({bytes, envelope.size()}), "application/vnd.ipp3d.envelope");
+  EXPECT_STREQ(detected_format_name({bytes, envelope.size()}), "application/vnd.ipp3d.envelope");
+  const std::string gcode = "G28\nG1 X1\n";
+  EXPECT_STREQ(detected_format_name({reinterpret_cast<const unsigned char*>(gcode.data()), gcode.size()}),
+               "text/x-gcode");
+  EXPECT_EQ(detected_format_name({bytes, 4}), nullptr) << "a cut-off magic is not an envelope";
 }
 
 }  // namespace

@@ -1,0 +1,234 @@
+#include "intake/document_check.hpp"
+
+#include "ipp3d/trust/sha256.hpp"
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <memory>
+#include <unistd.h>
+
+namespace ipp3d::server {
+namespace {
+
+using trust::EnvelopeError;
+using trust::EnvelopeProblem;
+using CheckResult = Result<VerifiedDocument, EnvelopeError>;
+
+// The largest document the printer accepts, in bytes.
+std::uint64_t max_document_size(const DocumentPolicy& policy) {
+  return std::uint64_t(policy.security.max_document_size_mb) << 20;
+}
+
+constexpr std::size_t kReadBlock = 1 << 20;
+
+// Lowercase hex of bytes.
+std::string hex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text;
+  text.reserve(bytes.size() * 2);
+  for (const std::uint8_t byte : bytes) {
+    text += kDigits[byte >> 4];
+    text += kDigits[byte & 0x0F];
+  }
+  return text;
+}
+
+// Parses 64 hex digits into a 32-byte public key.
+std::optional<trust::PublicKeyBytes> parse_public_key_hex(const std::string& text) {
+  if (text.size() != 64) return std::nullopt;
+  trust::PublicKeyBytes bytes{};
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto digit = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    const int high = digit(text[2 * i]);
+    const int low = digit(text[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
+  }
+  return bytes;
+}
+
+// Owns an open file descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  [[nodiscard]] int get() const { return fd_; }
+  // Closes now; false when close reports an error (a write that failed late).
+  bool close() {
+    const int fd = fd_;
+    fd_ = -1;
+    return ::close(fd) == 0;
+  }
+
+ private:
+  int fd_;
+};
+
+EnvelopeError io_error(const std::string& what) {
+  return EnvelopeError{EnvelopeProblem::kIo, what + ": " + std::strerror(errno)};
+}
+
+// Plain G-code (printers that do not require signatures): the spool file is
+// the plaintext; only its SHA-256 and size are computed.
+CheckResult check_plain(const DocumentRequest& request, std::uint64_t max_size) {
+  Fd file(::open(request.spool_file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) return io_error("cannot read the spooled document");
+  trust::Sha256 hash;
+  std::vector<std::uint8_t> buffer(kReadBlock);
+  std::uint64_t size = 0;
+  for (;;) {
+    const ssize_t got = ::read(file.get(), buffer.data(), buffer.size());
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return io_error("cannot read the spooled document");
+    if (got == 0) break;
+    size += static_cast<std::uint64_t>(got);
+    if (size > max_size) {
+      return EnvelopeError{
+          EnvelopeProblem::kTooLarge,
+          "the document is larger than the " + std::to_string(max_size >> 20) + " MiB this printer accepts"};
+    }
+    if (!hash.update({buffer.data(), static_cast<std::size_t>(got)})) break;
+  }
+  const auto digest = hash.finish();
+  if (!digest) return EnvelopeError{EnvelopeProblem::kIo, "cannot compute SHA-256"};
+  VerifiedDocument document;
+  document.plaintext = request.spool_file;
+  document.sha256 = hex(*digest);
+  document.size = size;
+  return document;
+}
+
+// Steps 4-8 of docs/envelope.md §6 on the authenticated header: signer,
+// signature, recipient and times, replay or licence, content type.
+trust::EnvelopeStatus check_claims(const trust::EnvelopeReader& reader, const DocumentRequest& request,
+                                   const DocumentPolicy& policy, VerifiedDocument& document) {
+  const trust::Manifest& manifest = reader.manifest();
+  const std::string signer_id = trust::key_id_hex(manifest.signer);
+  const auto signer = policy.store.trusted_signer(signer_id);
+  const auto signer_bytes = signer ? parse_public_key_hex(signer->public_key) : std::nullopt;
+  if (!signer_bytes) {
+    return EnvelopeError{EnvelopeProblem::kUnknownSigner,
+                         "the document is signed by key " + signer_id +
+                             ", which this printer does not trust (an administrator adds it with "
+                             "`ipp3d-server trust add`)"};
+  }
+  if (auto verified =
+          reader.verify_signature(trust::make_public_key(trust::KeyAlgorithm::kEd25519, *signer_bytes));
+      !verified) {
+    return verified;
+  }
+  document.signer_name = signer->name;
+  document.signer_key_id = signer_id;
+  const trust::ClaimPolicy claim_policy{
+      policy.printer_key.id(), policy.security.accept_unaddressed, policy.now,
+      std::int64_t{policy.security.max_envelope_lifetime_days} * 86400, 300};
+  if (auto claims = trust::check_claims(manifest, claim_policy); !claims) return claims;
+  if (manifest.licence) {
+    const LicenceKey key{request.printer, signer_id, manifest.licence->id};
+    const int taken = policy.store.licence_copies_taken(key);
+    const auto allowed = static_cast<std::int64_t>(manifest.licence->copies);
+    if (taken + request.copies > allowed) {
+      return EnvelopeError{EnvelopeProblem::kLicenceUsedUp,
+                           "licence \"" + manifest.licence->id + "\" allows " + std::to_string(allowed) +
+                               " copies on this printer; " + std::to_string(taken) +
+                               " are used and the job asks for " + std::to_string(request.copies)};
+    }
+  } else if (policy.store.nonce_use(request.printer, signer_id, hex(manifest.nonce), request.job_id) ==
+             NonceUse::kReplayed) {
+    return EnvelopeError{
+        EnvelopeProblem::kReplayed,
+        "this envelope (nonce " + hex(manifest.nonce) +
+            ") was already printed on this printer; without a licence an envelope prints once"};
+  }
+  if (manifest.content_type != "text/x-gcode") {
+    return EnvelopeError{
+        EnvelopeProblem::kUnsupportedContent,
+        "the envelope carries " + manifest.content_type + "; this printer prints text/x-gcode"};
+  }
+  return {};
+}
+
+// Step 9: streams the payload into the verified file (created 0600).
+trust::EnvelopeStatus write_payload(trust::EnvelopeReader& reader, const std::filesystem::path& output) {
+  ::unlink(output.c_str());  // a stale file of an interrupted check
+  Fd out(::open(output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (out.get() < 0) return io_error("cannot create " + output.string());
+  auto status = reader.read_payload([&out](std::span<const std::uint8_t> bytes) -> Status {
+    while (!bytes.empty()) {
+      const ssize_t written = ::write(out.get(), bytes.data(), bytes.size());
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) {
+        return Error{IPP_STATUS_ERROR_INTERNAL,
+                     std::string("cannot write the verified document: ") + std::strerror(errno), "", 0};
+      }
+      bytes = bytes.subspan(static_cast<std::size_t>(written));
+    }
+    return {};
+  });
+  if (status && !out.close()) status = io_error("cannot write " + output.string());
+  return status;
+}
+
+CheckResult check_envelope(const DocumentRequest& request, const DocumentPolicy& policy) {
+  Fd file(::open(request.spool_file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) return io_error("cannot read the spooled document");
+  auto opened = trust::EnvelopeReader::open(trust::fd_source(file.get()), &policy.printer_key,
+                                            max_document_size(policy));
+  if (!opened) return opened.error();
+  trust::EnvelopeReader& reader = **opened;
+  VerifiedDocument document;
+  if (auto claims = check_claims(reader, request, policy, document); !claims) return claims.error();
+  if (auto payload = write_payload(reader, request.verified_file); !payload) {
+    ::unlink(request.verified_file.c_str());
+    return payload.error();
+  }
+  const trust::Manifest& manifest = reader.manifest();
+  if (!manifest.licence) {
+    auto recorded = policy.store.record_nonce(request.printer, document.signer_key_id, hex(manifest.nonce),
+                                              request.job_id, manifest.not_after);
+    if (!recorded || *recorded == NonceUse::kReplayed) {
+      ::unlink(request.verified_file.c_str());
+      if (!recorded) return EnvelopeError{EnvelopeProblem::kIo, recorded.error().message};
+      return EnvelopeError{
+          EnvelopeProblem::kReplayed,
+          "this envelope was printed by another job meanwhile; without a licence an envelope "
+          "prints once"};
+    }
+  }
+  document.plaintext = request.verified_file;
+  document.owns_plaintext = true;
+  document.sha256 = hex(manifest.payload_sha256);
+  document.size = manifest.payload_length;
+  document.licence = manifest.licence;
+  document.document_name = manifest.document_name;
+  return document;
+}
+
+}  // namespace
+
+CheckResult check_document(const DocumentRequest& request, const DocumentPolicy& policy) {
+  if (!request.is_envelope) {
+    if (policy.security.require_signature) {
+      return EnvelopeError{EnvelopeProblem::kMalformed,
+                           "this printer prints signed jobs only: sign the G-code with `ipp3d sign`"};
+    }
+    return check_plain(request, max_document_size(policy));
+  }
+  return check_envelope(request, policy);
+}
+
+std::string refusal_message(const trust::EnvelopeError& error) {
+  return std::string("Refused (") + trust::envelope_problem_keyword(error.problem) + "): " + error.message;
+}
+
+}  // namespace ipp3d::server

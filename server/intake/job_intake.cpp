@@ -1,0 +1,130 @@
+#include "intake/job_intake.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ipp3d::server {
+
+JobIntake::JobIntake(std::string printer, const config::SecurityConfig& security,
+                     const trust::SecretKey& printer_key, StateStore& store,
+                     std::filesystem::path verified_dir)
+    : printer_(std::move(printer)),
+      security_(security),
+      printer_key_(printer_key),
+      store_(store),
+      verified_dir_(std::move(verified_dir)) {
+  std::error_code ec;
+  std::filesystem::create_directories(verified_dir_.parent_path(), ec);
+  ::mkdir(verified_dir_.c_str(), 0700);
+  for (const auto& entry : std::filesystem::directory_iterator(verified_dir_, ec)) {
+    std::filesystem::remove(entry.path(), ec);
+  }
+  // The worker must never receive SIGTERM/SIGINT/SIGHUP (the server's
+  // signal thread waits for them): it starts with them blocked.
+  sigset_t blocked;
+  sigset_t previous;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGINT);
+  sigaddset(&blocked, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+  worker_ = std::thread([this] { work(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+}
+
+JobIntake::~JobIntake() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+JobIntake::Outcome JobIntake::submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope,
+                                     int copies) {
+  std::unique_lock lock(mutex_);
+  auto found = entries_.find(job_id);
+  if (found == entries_.end()) {
+    Entry entry;
+    entry.request = DocumentRequest{printer_,
+                                    job_id,
+                                    spool_file,
+                                    is_envelope,
+                                    copies < 1 ? 1 : copies,
+                                    verified_dir_ / ("job-" + std::to_string(job_id) + ".gcode")};
+    entries_.emplace(job_id, std::move(entry));
+    queue_.push_back(job_id);
+    lock.unlock();
+    wake_.notify_one();
+    return Outcome{};
+  }
+  return Outcome{found->second.stage, found->second.refusal};
+}
+
+std::optional<VerifiedDocument> JobIntake::accepted(int job_id) const {
+  const std::lock_guard lock(mutex_);
+  const auto found = entries_.find(job_id);
+  if (found == entries_.end() || found->second.stage != Stage::kAccepted) return std::nullopt;
+  return found->second.document;
+}
+
+void JobIntake::forget(int job_id) {
+  std::optional<VerifiedDocument> document;
+  {
+    const std::lock_guard lock(mutex_);
+    const auto found = entries_.find(job_id);
+    if (found == entries_.end()) return;
+    if (found->second.stage == Stage::kChecking) {
+      found->second.forgotten = true;
+      return;
+    }
+    document = std::move(found->second.document);
+    entries_.erase(found);
+  }
+  if (document && document->owns_plaintext) ::unlink(document->plaintext.c_str());
+}
+
+void JobIntake::work() {
+  for (;;) {
+    DocumentRequest request;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      request = entries_.at(queue_.front()).request;
+      queue_.pop_front();
+    }
+    auto checked = check(request);
+    const std::lock_guard lock(mutex_);
+    Entry& entry = entries_.at(request.job_id);
+    if (entry.forgotten) {
+      if (checked && checked->owns_plaintext) ::unlink(checked->plaintext.c_str());
+      entries_.erase(request.job_id);
+    } else if (checked) {
+      entry.stage = Stage::kAccepted;
+      entry.document = std::move(checked).value();
+    } else {
+      entry.stage = Stage::kRefused;
+      entry.refusal = checked.error();
+    }
+  }
+}
+
+Result<VerifiedDocument, trust::EnvelopeError> JobIntake::check(
+    const DocumentRequest& request) const noexcept {
+  try {
+    const DocumentPolicy policy{security_, printer_key_, store_,
+                                static_cast<std::int64_t>(std::time(nullptr))};
+    return check_document(request, policy);
+  } catch (const std::exception& e) {
+    ::unlink(request.verified_file.c_str());
+    return trust::EnvelopeError{trust::EnvelopeProblem::kIo, std::string("internal error: ") + e.what()};
+  }
+}
+
+}  // namespace ipp3d::server

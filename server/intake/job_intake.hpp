@@ -1,0 +1,74 @@
+// One printer's document intake: a worker thread that checks each job's
+// document (check_document) as soon as it has arrived, so a bad job ends at
+// once instead of waiting behind a long print. The scheduler (PAPPL's main
+// loop) submits jobs and applies the results; the job's print thread takes
+// the verified document.
+#pragma once
+
+#include "intake/document_check.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace ipp3d::server {
+
+class JobIntake {
+ public:
+  // Where a job's document stands.
+  enum class Stage { kChecking, kAccepted, kRefused };
+
+  // A snapshot of one job's intake.
+  struct Outcome {
+    Stage stage = Stage::kChecking;
+    std::optional<trust::EnvelopeError> refusal;  // kRefused
+  };
+
+  // `security`, `printer_key` and `store` must outlive the intake. Verified
+  // plaintext goes to `verified_dir` (created 0700; emptied at start, as
+  // every job still queued is checked again).
+  JobIntake(std::string printer, const config::SecurityConfig& security, const trust::SecretKey& printer_key,
+            StateStore& store, std::filesystem::path verified_dir);
+  JobIntake(const JobIntake&) = delete;
+  JobIntake& operator=(const JobIntake&) = delete;
+  // Stops the worker (after the document being checked).
+  ~JobIntake();
+
+  // Starts checking `job_id` unless known; returns its stage. Thread-safe.
+  Outcome submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope, int copies);
+
+  // The verified document of an accepted job, or nullopt. Thread-safe.
+  std::optional<VerifiedDocument> accepted(int job_id) const;
+
+  // The job ended: deletes its verified plaintext and forgets it. Thread-safe.
+  void forget(int job_id);
+
+ private:
+  struct Entry {
+    Stage stage = Stage::kChecking;
+    DocumentRequest request;
+    std::optional<VerifiedDocument> document;
+    std::optional<trust::EnvelopeError> refusal;
+    bool forgotten = false;  // the job ended while being checked: drop the result
+  };
+  void work();
+  // check_document, with any exception turned into a refusal.
+  Result<VerifiedDocument, trust::EnvelopeError> check(const DocumentRequest& request) const noexcept;
+
+  const std::string printer_;
+  const config::SecurityConfig& security_;
+  const trust::SecretKey& printer_key_;
+  StateStore& store_;
+  const std::filesystem::path verified_dir_;
+
+  mutable std::mutex mutex_;      // guards entries_, queue_, stopping_
+  std::condition_variable wake_;  // signalled when queue_ grows or stopping_ is set
+  std::map<int, Entry> entries_;  // by job id
+  std::deque<int> queue_;         // job ids waiting for the worker
+  bool stopping_ = false;
+  std::thread worker_;  // runs work(); joined by the destructor
+};
+
+}  // namespace ipp3d::server

@@ -1,0 +1,31 @@
+// A printer's own key pairs (docs/envelope.md §1, docs/security.md):
+// an X25519 key that envelopes are encrypted to (its key ID is the printer's
+// key ID that envelopes name as recipient) and an Ed25519 identity key. They
+// live in STATE/keys/ (directory 0700, secret key files 0600) and are
+// created on first start.
+#pragma once
+
+#include "ipp3d/result.hpp"
+#include "ipp3d/trust/keys.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace ipp3d::server {
+
+struct PrinterKeys {
+  trust::SecretKey encryption;  // X25519
+  trust::SecretKey identity;    // Ed25519
+};
+
+// STATE/keys/PRINTER-encryption.key (and .pub), PRINTER-identity.key (and .pub).
+std::filesystem::path printer_key_path(const std::filesystem::path& state_dir, const std::string& printer,
+                                       const char* role);
+
+// Loads the printer's keys, creating any that is missing. Errors name the
+// file (unreadable, malformed, readable by others, wrong algorithm).
+Result<std::unique_ptr<PrinterKeys>> load_or_create_printer_keys(const std::filesystem::path& state_dir,
+                                                                 const std::string& printer);
+
+}  // namespace ipp3d::server

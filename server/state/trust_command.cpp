@@ -1,0 +1,112 @@
+#include "state/trust_command.hpp"
+
+#include "ipp3d/trust/keys.hpp"
+
+#include "printer_keys.hpp"
+#include "state/state_store.hpp"
+
+#include <ctime>
+#include <iomanip>
+#include <ostream>
+
+namespace ipp3d::server {
+namespace {
+
+// Opens the state database, or reports why not.
+std::unique_ptr<StateStore> open_store(const std::filesystem::path& state_dir, std::ostream& err) {
+  auto store = StateStore::open(state_dir / "ipp3d.db");
+  if (!store) {
+    err << "ipp3d-server: " << store.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
+// Lowercase hex of a public key.
+std::string hex(const trust::PublicKeyBytes& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text;
+  for (const std::uint8_t byte : bytes) {
+    text += kDigits[byte >> 4];
+    text += kDigits[byte & 0x0F];
+  }
+  return text;
+}
+
+// "2026-12-04" in UTC.
+std::string date_text(std::int64_t when) {
+  const auto seconds = static_cast<std::time_t>(when);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[16];
+  if (std::strftime(text, sizeof text, "%Y-%m-%d", &utc) == 0) return "?";
+  return text;
+}
+
+}  // namespace
+
+int trust_add(const std::filesystem::path& state_dir, const std::filesystem::path& key_file,
+              const std::string& name, std::ostream& out, std::ostream& err) {
+  auto key = trust::read_public_key_file(key_file);
+  if (!key) {
+    err << "ipp3d-server: " << key.error().message << "\n";
+    return 1;
+  }
+  if (key->algorithm != trust::KeyAlgorithm::kEd25519) {
+    err << "ipp3d-server: " << key_file.string()
+        << ": is an x25519 (encryption) key; a signer is trusted by its ed25519 signing key (KEY.pub from "
+           "`ipp3d keygen`)\n";
+    return 1;
+  }
+  auto store = open_store(state_dir, err);
+  if (!store) return 1;
+  const TrustedSigner signer{name, trust::key_id_hex(key->id), hex(key->bytes), key->comment, 0};
+  if (Status added = store->add_trusted_signer(signer); !added) {
+    err << "ipp3d-server: " << added.error().message << "\n";
+    return 1;
+  }
+  out << "trusted signer \"" << name << "\": key " << signer.key_id << "\n";
+  return 0;
+}
+
+int trust_list(const std::filesystem::path& state_dir, std::ostream& out, std::ostream& err) {
+  auto store = open_store(state_dir, err);
+  if (!store) return 1;
+  const auto signers = store->trusted_signers();
+  if (signers.empty()) {
+    out << "no trusted signers (add one with `ipp3d-server trust add KEY.pub --name NAME`)\n";
+    return 0;
+  }
+  for (const auto& signer : signers) {
+    out << std::left << std::setw(20) << signer.name << " " << signer.key_id << "  added "
+        << date_text(signer.added);
+    if (!signer.comment.empty()) out << "  " << signer.comment;
+    out << "\n";
+  }
+  return 0;
+}
+
+int trust_remove(const std::filesystem::path& state_dir, const std::string& name, std::ostream& out,
+                 std::ostream& err) {
+  auto store = open_store(state_dir, err);
+  if (!store) return 1;
+  if (Status removed = store->remove_trusted_signer(name); !removed) {
+    err << "ipp3d-server: " << removed.error().message << "\n";
+    return 1;
+  }
+  out << "removed signer \"" << name << "\"; jobs it signed are no longer accepted\n";
+  return 0;
+}
+
+int show_printer_key(const std::filesystem::path& state_dir, const std::string& printer, std::ostream& out,
+                     std::ostream& err) {
+  auto keys = load_or_create_printer_keys(state_dir, printer);
+  if (!keys) {
+    err << "ipp3d-server: " << keys.error().message << "\n";
+    return 1;
+  }
+  out << trust::format_public_key((*keys)->encryption.public_key());
+  return 0;
+}
+
+}  // namespace ipp3d::server

@@ -1,0 +1,257 @@
+// Tests of the server's document check (server/intake/document_check.cpp):
+// every refusal reason of docs/envelope.md §6 against a real state database,
+// acceptance of signed and encrypted envelopes, replay and licence rules,
+// and that a refusal leaves nothing behind and consumes nothing.
+#include "intake/document_check.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace ipp3d::server {
+namespace {
+
+using ::testing::HasSubstr;
+using trust::EnvelopeProblem;
+
+std::string hex(const trust::PublicKeyBytes& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text;
+  for (const auto byte : bytes) {
+    text += kDigits[byte >> 4];
+    text += kDigits[byte & 0x0F];
+  }
+  return text;
+}
+
+class DocumentCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ipp3d-check-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto store = StateStore::open(dir_ / "ipp3d.db");
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(store).value();
+    trust_signer(signer_, "alice");
+    now_ = static_cast<std::int64_t>(std::time(nullptr));
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void trust_signer(const trust::SecretKey& key, const std::string& name) {
+    const auto& pub = key.public_key();
+    ASSERT_TRUE(store_->add_trusted_signer({name, trust::key_id_hex(pub.id), hex(pub.bytes), "", 0}).ok());
+  }
+
+  // An envelope of `document_` signed by `key` with options adjusted by `adjust`.
+  std::string envelope(const std::function<void(trust::SignOptions&)>& adjust = {},
+                       const trust::SecretKey* key = nullptr) {
+    trust::SignOptions options;
+    options.document_name = "part.gcode";
+    options.created = now_;
+    options.not_after = now_ + 3600;
+    if (adjust) adjust(options);
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(document_.data());
+    auto made = trust::sign_bytes({bytes, document_.size()}, key != nullptr ? *key : signer_, options);
+    EXPECT_TRUE(made.ok()) << (made.ok() ? "" : made.error().message);
+    return made.ok() ? std::string(made->begin(), made->end()) : std::string();
+  }
+
+  // Writes `bytes` as the spool file of job `job_id` and checks it.
+  Result<VerifiedDocument, trust::EnvelopeError> check(const std::string& bytes, int job_id = 1,
+                                                       bool is_envelope = true, int copies = 1) {
+    const auto spool = dir_ / ("spool-" + std::to_string(job_id));
+    std::ofstream(spool, std::ios::binary) << bytes;
+    const DocumentRequest request{
+        "mk4", job_id, spool, is_envelope, copies, dir_ / ("verified-" + std::to_string(job_id) + ".gcode")};
+    return check_document(request, DocumentPolicy{security_, printer_key_, *store_, now_});
+  }
+
+  // Expects a refusal with `problem` and no verified file left behind.
+  void expect_refused(const std::string& bytes, EnvelopeProblem problem, const std::string& text = "",
+                      int job_id = 1) {
+    auto result = check(bytes, job_id);
+    ASSERT_FALSE(result.ok()) << "accepted, expected " << trust::envelope_problem_keyword(problem);
+    EXPECT_EQ(result.error().problem, problem) << result.error().message;
+    if (!text.empty()) {
+      EXPECT_THAT(result.error().message, HasSubstr(text));
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir_ / ("verified-" + std::to_string(job_id) + ".gcode")));
+  }
+
+  static std::string read(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<StateStore> store_;
+  trust::SecretKey signer_ = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
+  trust::SecretKey printer_key_ = trust::SecretKey::generate(trust::KeyAlgorithm::kX25519);
+  config::SecurityConfig security_;
+  std::int64_t now_ = 0;
+  std::string document_ = "; test part\nG28\nM104 S200\nG1 X10 Y10 Z0.2 F3000\nG1 X20 E1.5\n";
+};
+
+TEST_F(DocumentCheckTest, AcceptsASignedEnvelopeIntoAPrivateVerifiedFile) {
+  auto result = check(envelope());
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(read(result->plaintext), document_);
+  EXPECT_TRUE(result->owns_plaintext);
+  EXPECT_EQ(result->size, document_.size());
+  EXPECT_EQ(result->sha256.size(), 64U);
+  EXPECT_EQ(result->signer_name, "alice");
+  EXPECT_EQ(result->document_name, "part.gcode");
+  struct stat info {};
+  ASSERT_EQ(::stat(result->plaintext.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600U);
+}
+
+TEST_F(DocumentCheckTest, AcceptsAnEnvelopeEncryptedToThisPrinter) {
+  auto result = check(envelope([&](trust::SignOptions& o) { o.encrypt_to = printer_key_.public_key(); }));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(read(result->plaintext), document_);
+}
+
+TEST_F(DocumentCheckTest, PlainGcodeIsRefusedWhereSignaturesAreRequired) {
+  auto result = check(document_, 1, /*is_envelope=*/false);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.error().message, HasSubstr("signed jobs only"));
+}
+
+TEST_F(DocumentCheckTest, PlainGcodeIsAcceptedWhereSignaturesAreNotRequired) {
+  security_.require_signature = false;
+  auto result = check(document_, 1, /*is_envelope=*/false);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_FALSE(result->owns_plaintext);
+  EXPECT_EQ(read(result->plaintext), document_);
+  EXPECT_EQ(result->size, document_.size());
+}
+
+TEST_F(DocumentCheckTest, UnknownSigner) {
+  const auto stranger = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
+  expect_refused(envelope({}, &stranger), EnvelopeProblem::kUnknownSigner, trust::key_id_hex(stranger.id()));
+}
+
+TEST_F(DocumentCheckTest, BadSignature) {
+  std::string bytes = envelope();
+  const std::size_t manifest_length =
+      (static_cast<unsigned char>(bytes[12]) << 8) | static_cast<unsigned char>(bytes[13]);
+  bytes[14 + manifest_length] =
+      static_cast<char>(bytes[14 + manifest_length] ^ 0x01);  // first signature byte
+  expect_refused(bytes, EnvelopeProblem::kBadSignature);
+}
+
+TEST_F(DocumentCheckTest, WrongRecipient) {
+  const auto other = trust::SecretKey::generate(trust::KeyAlgorithm::kX25519);
+  expect_refused(envelope([&](trust::SignOptions& o) { o.recipients = {other.id()}; }),
+                 EnvelopeProblem::kWrongRecipient);
+  expect_refused(envelope([&](trust::SignOptions& o) { o.encrypt_to = other.public_key(); }),
+                 EnvelopeProblem::kWrongRecipient);
+}
+
+TEST_F(DocumentCheckTest, UnaddressedEnvelopesFollowThePolicy) {
+  EXPECT_TRUE(check(envelope(), 1).ok());
+  security_.accept_unaddressed = false;
+  expect_refused(envelope(), EnvelopeProblem::kWrongRecipient, "", 2);
+  EXPECT_TRUE(check(envelope([&](trust::SignOptions& o) { o.recipients = {printer_key_.id()}; }), 3).ok());
+}
+
+TEST_F(DocumentCheckTest, ExpiredNotYetValidAndTooLongLived) {
+  expect_refused(envelope([&](trust::SignOptions& o) {
+                   o.created = now_ - 7200;
+                   o.not_after = now_ - 60;
+                 }),
+                 EnvelopeProblem::kExpired);
+  expect_refused(envelope([&](trust::SignOptions& o) {
+                   o.created = now_ + 3600;
+                   o.not_after = now_ + 7200;
+                 }),
+                 EnvelopeProblem::kNotYetValid);
+  security_.max_envelope_lifetime_days = 7;
+  expect_refused(envelope([&](trust::SignOptions& o) { o.not_after = now_ + 8 * 86400; }),
+                 EnvelopeProblem::kLifetimeTooLong);
+}
+
+TEST_F(DocumentCheckTest, AnEnvelopePrintsOnceButTheSameJobMayBeCheckedAgain) {
+  const std::string bytes = envelope();
+  ASSERT_TRUE(check(bytes, 1).ok());
+  ASSERT_TRUE(check(bytes, 1).ok()) << "a job checked again after a restart is not a replay";
+  expect_refused(bytes, EnvelopeProblem::kReplayed, "already printed", 2);
+}
+
+TEST_F(DocumentCheckTest, AnEarlyRefusalConsumesNoNonce) {
+  const auto newcomer = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
+  const std::string bytes = envelope({}, &newcomer);
+  expect_refused(bytes, EnvelopeProblem::kUnknownSigner, "", 1);
+  trust_signer(newcomer, "newcomer");
+  EXPECT_TRUE(check(bytes, 2).ok());
+}
+
+TEST_F(DocumentCheckTest, AFailedPayloadConsumesNoNonce) {
+  const std::string good = envelope();
+  std::string bad = good;
+  bad.back() = static_cast<char>(bad.back() ^ 0x20);
+  expect_refused(bad, EnvelopeProblem::kDigestMismatch, "", 1);
+  EXPECT_TRUE(check(good, 2).ok());
+}
+
+TEST_F(DocumentCheckTest, TruncatedAndTrailingData) {
+  const std::string bytes = envelope();
+  expect_refused(bytes.substr(0, bytes.size() - 5), EnvelopeProblem::kTruncated);
+  expect_refused(bytes + "X", EnvelopeProblem::kTrailingData);
+}
+
+TEST_F(DocumentCheckTest, TamperedEncryptedChunk) {
+  std::string bytes = envelope([&](trust::SignOptions& o) { o.encrypt_to = printer_key_.public_key(); });
+  bytes[bytes.size() - 30] = static_cast<char>(bytes[bytes.size() - 30] ^ 0x01);
+  expect_refused(bytes, EnvelopeProblem::kTampered);
+}
+
+TEST_F(DocumentCheckTest, LicenceAllowsRepeatedSubmissionsUntilUsedUp) {
+  const std::string bytes = envelope([](trust::SignOptions& o) { o.licence = trust::Licence{"lic-7", 2}; });
+  auto first = check(bytes, 1, true, 1);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(first->licence.has_value());
+  EXPECT_EQ(first->licence->copies, 2U);
+  EXPECT_TRUE(check(bytes, 2, true, 2).ok()) << "nothing is used before a print starts";
+  const LicenceKey key{"mk4", trust::key_id_hex(signer_.id()), "lic-7"};
+  ASSERT_TRUE(*store_->reserve_licence_copy(key, 2, 1, 1));
+  ASSERT_TRUE(store_->commit_licence_copy("mk4", 1, 1).ok());
+  // One copy used: a job asking for two is refused, one asking for one is not.
+  auto two = check(bytes, 3, true, 2);
+  ASSERT_FALSE(two.ok());
+  EXPECT_EQ(two.error().problem, EnvelopeProblem::kLicenceUsedUp);
+  EXPECT_THAT(two.error().message, HasSubstr("allows 2 copies"));
+  EXPECT_TRUE(check(bytes, 4, true, 1).ok());
+  ASSERT_TRUE(*store_->reserve_licence_copy(key, 2, 4, 1));
+  expect_refused(bytes, EnvelopeProblem::kLicenceUsedUp, "2 are used", 5);
+}
+
+TEST_F(DocumentCheckTest, UnsupportedContentType) {
+  expect_refused(envelope([](trust::SignOptions& o) { o.content_type = "model/3mf"; }),
+                 EnvelopeProblem::kUnsupportedContent, "model/3mf");
+}
+
+TEST_F(DocumentCheckTest, DocumentLargerThanThePrinterAccepts) {
+  security_.max_document_size_mb = 1;
+  document_ = std::string((1 << 20) + 10, ';');
+  expect_refused(envelope(), EnvelopeProblem::kTooLarge);
+  security_.require_signature = false;
+  auto plain = check(document_, 2, /*is_envelope=*/false);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_EQ(plain.error().problem, EnvelopeProblem::kTooLarge);
+}
+
+}  // namespace
+}  // namespace ipp3d::server
