@@ -13,6 +13,9 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <fstream>
+#include <stdexcept>
+
 namespace ipp3d::trust::testing {
 namespace {
 
@@ -521,6 +524,35 @@ TEST(EnvelopeProblems, InputAndOutputErrors) {
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.error().problem, EnvelopeProblem::kIo);
   EXPECT_EQ(read.error().message, "spool full");
+}
+
+TEST(EnvelopeProblems, ExceptionsFromCallbacksBecomeErrors) {
+  const ByteSource throwing_source = [](std::span<std::uint8_t>) -> Result<std::size_t> {
+    throw std::runtime_error("source exploded");
+  };
+  const auto opened = EnvelopeReader::open(throwing_source, nullptr);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().problem, EnvelopeProblem::kIo);
+  EXPECT_EQ(opened.error().message, "source exploded");
+  const Bytes envelope = signed_envelope();
+  auto reader = EnvelopeReader::open(memory_source(envelope), nullptr).value();
+  ASSERT_TRUE(reader->verify_signature(signer().public_key()).ok());
+  const auto read =
+      reader->read_payload([](std::span<const std::uint8_t>) -> Status { throw std::bad_alloc(); });
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().problem, EnvelopeProblem::kIo);
+  EXPECT_EQ(read.error().message, "out of memory");
+  TempDir dir;
+  const Status written = [&] {
+    std::ofstream(dir / "doc") << "G28\n";
+    return sign_file(dir / "doc", signer(), options_at(kNow), [](std::span<const std::uint8_t>) -> Status {
+      throw std::runtime_error("sink exploded");
+    });
+  }();
+  ASSERT_FALSE(written.ok());
+  EXPECT_EQ(written.error().message, "sink exploded");
+  const auto key = parse_secret_key("", "k", [] { return std::optional<std::string>("x"); });
+  EXPECT_FALSE(key.ok());
 }
 
 TEST(EnvelopeProblems, PayloadOnlyOnceAndOnlyAfterTheSignature) {

@@ -47,13 +47,15 @@ int sync_directory(const std::filesystem::path& path) {
 }  // namespace
 
 Result<AtomicFileWriter> AtomicFileWriter::create(const std::filesystem::path& path, unsigned int mode) {
-  if (path.filename().empty()) {
-    return Error{IPP_STATUS_ERROR_INTERNAL, "cannot write " + path.string() + ": not a file name", {}, 0};
-  }
-  std::filesystem::path temp;
-  const int fd = open_temp(path, mode, temp);
-  if (fd < 0) return detail::io_error("cannot create a temporary file beside " + path.string(), errno);
-  return AtomicFileWriter(path, std::move(temp), fd);
+  return detail::guard<Result<AtomicFileWriter>>([&]() -> Result<AtomicFileWriter> {
+    if (path.filename().empty()) {
+      return Error{IPP_STATUS_ERROR_INTERNAL, "cannot write " + path.string() + ": not a file name", {}, 0};
+    }
+    std::filesystem::path temp;
+    const int fd = open_temp(path, mode, temp);
+    if (fd < 0) return detail::io_error("cannot create a temporary file beside " + path.string(), errno);
+    return AtomicFileWriter(path, std::move(temp), fd);
+  });
 }
 
 AtomicFileWriter::AtomicFileWriter(std::filesystem::path path, std::filesystem::path temp, int fd)
@@ -82,37 +84,41 @@ void AtomicFileWriter::discard() noexcept {
 }
 
 Status AtomicFileWriter::write(std::span<const std::uint8_t> bytes) {
-  if (fd_ < 0) return Error{IPP_STATUS_ERROR_INTERNAL, "write to a closed file " + path_.string(), {}, 0};
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return detail::io_error("cannot write " + temp_.string(), n < 0 ? errno : EIO);
-    bytes = bytes.subspan(static_cast<std::size_t>(n));
-  }
-  return {};
+  return detail::guard<Status>([&]() -> Status {
+    if (fd_ < 0) return Error{IPP_STATUS_ERROR_INTERNAL, "write to a closed file " + path_.string(), {}, 0};
+    while (!bytes.empty()) {
+      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return detail::io_error("cannot write " + temp_.string(), n < 0 ? errno : EIO);
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+    }
+    return {};
+  });
 }
 
 Status AtomicFileWriter::commit() {
-  if (fd_ < 0) return Error{IPP_STATUS_ERROR_INTERNAL, "commit of a closed file " + path_.string(), {}, 0};
-  if (::fsync(fd_) != 0) {
-    const int saved = errno;
-    discard();
-    return detail::io_error("cannot write " + path_.string() + " (fsync)", saved);
-  }
-  const int fd = std::exchange(fd_, -1);
-  if (::close(fd) != 0) {
-    const int saved = errno;
-    (void)::unlink(temp_.c_str());
-    return detail::io_error("cannot write " + path_.string() + " (close)", saved);
-  }
-  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
-    const int saved = errno;
-    (void)::unlink(temp_.c_str());
-    return detail::io_error("cannot replace " + path_.string(), saved);
-  }
-  if (sync_directory(path_) != 0)
-    return detail::io_error("cannot sync the directory of " + path_.string(), errno);
-  return {};
+  return detail::guard<Status>([&]() -> Status {
+    if (fd_ < 0) return Error{IPP_STATUS_ERROR_INTERNAL, "commit of a closed file " + path_.string(), {}, 0};
+    if (::fsync(fd_) != 0) {
+      const int saved = errno;
+      discard();
+      return detail::io_error("cannot write " + path_.string() + " (fsync)", saved);
+    }
+    const int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0) {
+      const int saved = errno;
+      (void)::unlink(temp_.c_str());
+      return detail::io_error("cannot write " + path_.string() + " (close)", saved);
+    }
+    if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+      const int saved = errno;
+      (void)::unlink(temp_.c_str());
+      return detail::io_error("cannot replace " + path_.string(), saved);
+    }
+    if (sync_directory(path_) != 0)
+      return detail::io_error("cannot sync the directory of " + path_.string(), errno);
+    return {};
+  });
 }
 
 }  // namespace ipp3d::trust

@@ -83,29 +83,31 @@ const char* envelope_problem_keyword(EnvelopeProblem problem) {
 }
 
 EnvelopeStatus check_claims(const Manifest& m, const ClaimPolicy& policy) {
-  if (EnvelopeStatus recipients = check_recipients(m, policy); !recipients) return recipients;
-  if (m.created > saturating_add(policy.now, policy.clock_skew)) {
-    return EnvelopeError{EnvelopeProblem::kNotYetValid, "created " + when(m.created) + " is more than " +
-                                                            std::to_string(policy.clock_skew) +
-                                                            " s after now, " + when(policy.now)};
-  }
-  if (policy.now >= m.not_after) {
-    return EnvelopeError{EnvelopeProblem::kExpired, "expired: not-after " + when(m.not_after) +
-                                                        " is not after now, " + when(policy.now)};
-  }
-  if (m.not_after <= m.created) {
-    return EnvelopeError{EnvelopeProblem::kMalformed, "manifest: not-after must be later than created"};
-  }
-  // not_after > created: the difference fits in uint64 (modular subtraction).
-  const std::uint64_t lifetime =
-      static_cast<std::uint64_t>(m.not_after) - static_cast<std::uint64_t>(m.created);
-  if (policy.max_lifetime < 0 || lifetime > static_cast<std::uint64_t>(policy.max_lifetime)) {
-    return EnvelopeError{EnvelopeProblem::kLifetimeTooLong,
-                         "lifetime " + std::to_string(lifetime) + " s (created " + when(m.created) +
-                             ", not-after " + when(m.not_after) + ") is above this printer's maximum of " +
-                             std::to_string(policy.max_lifetime) + " s"};
-  }
-  return {};
+  return detail::guard_envelope<EnvelopeStatus>([&]() -> EnvelopeStatus {
+    if (EnvelopeStatus recipients = check_recipients(m, policy); !recipients) return recipients;
+    if (m.created > saturating_add(policy.now, policy.clock_skew)) {
+      return EnvelopeError{EnvelopeProblem::kNotYetValid, "created " + when(m.created) + " is more than " +
+                                                              std::to_string(policy.clock_skew) +
+                                                              " s after now, " + when(policy.now)};
+    }
+    if (policy.now >= m.not_after) {
+      return EnvelopeError{EnvelopeProblem::kExpired, "expired: not-after " + when(m.not_after) +
+                                                          " is not after now, " + when(policy.now)};
+    }
+    if (m.not_after <= m.created) {
+      return EnvelopeError{EnvelopeProblem::kMalformed, "manifest: not-after must be later than created"};
+    }
+    // not_after > created: the difference fits in uint64 (modular subtraction).
+    const std::uint64_t lifetime =
+        static_cast<std::uint64_t>(m.not_after) - static_cast<std::uint64_t>(m.created);
+    if (policy.max_lifetime < 0 || lifetime > static_cast<std::uint64_t>(policy.max_lifetime)) {
+      return EnvelopeError{EnvelopeProblem::kLifetimeTooLong,
+                           "lifetime " + std::to_string(lifetime) + " s (created " + when(m.created) +
+                               ", not-after " + when(m.not_after) + ") is above this printer's maximum of " +
+                               std::to_string(policy.max_lifetime) + " s"};
+    }
+    return {};
+  });
 }
 
 }  // namespace ipp3d::trust

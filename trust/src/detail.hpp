@@ -3,12 +3,16 @@
 #pragma once
 
 #include "ipp3d/result.hpp"
+#include "ipp3d/trust/envelope.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ipp3d::trust::detail {
@@ -53,6 +57,37 @@ std::string utc_time(std::int64_t unix_seconds);
 
 // An Error for an I/O failure: `what` followed by strerror(errnum).
 Error io_error(const std::string& what, int errnum);
+
+// Runs `body` and turns an escaping exception (std::bad_alloc, or one thrown
+// by a caller's callback) into an error, so that none leaves the library.
+// R is a Result whose error type is Error (guard) or EnvelopeError-like
+// (guard_with: `make` builds the error from a message).
+template <class R, class F, class Make>
+R guard_with(F&& body, Make&& make) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return make("out of memory");
+  } catch (const std::exception& e) {
+    return make(e.what());
+  } catch (...) {
+    return make("unexpected exception");
+  }
+}
+template <class R, class F>
+R guard(F&& body) noexcept {
+  return guard_with<R>(std::forward<F>(body), [](const char* message) {
+    return Error{IPP_STATUS_ERROR_INTERNAL, message, {}, 0};
+  });
+}
+
+// guard_with for EnvelopeResult: escaping exceptions become kIo errors.
+template <class R, class F>
+R guard_envelope(F&& body) noexcept {
+  return guard_with<R>(std::forward<F>(body), [](const char* message) {
+    return EnvelopeError{EnvelopeProblem::kIo, message};
+  });
+}
 
 // A byte buffer that is wiped when it is resized down, cleared or destroyed
 // (plaintext of encrypted payloads, decrypted keys). Move-only.

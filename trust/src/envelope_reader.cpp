@@ -24,18 +24,6 @@ EnvelopeError malformed(std::string message) {
   return problem(EnvelopeProblem::kMalformed, std::move(message));
 }
 
-// Runs `body`, turning exceptions (out of memory, a throwing source or sink) into kIo.
-template <class R, class F>
-R guarded(F&& body) noexcept {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return EnvelopeError{EnvelopeProblem::kIo, "out of memory"};
-  } catch (const std::exception& e) {
-    return EnvelopeError{EnvelopeProblem::kIo, e.what()};
-  }
-}
-
 // Checks the 12-byte preamble, of which `n` bytes were read.
 EnvelopeStatus check_preamble(std::span<const std::uint8_t> preamble, std::size_t n) {
   if (n == 0) return malformed("empty input: not an ipp3d envelope");
@@ -310,7 +298,7 @@ EnvelopeResult<std::unique_ptr<EnvelopeReader>> EnvelopeReader::open(ByteSource 
                                                                      const SecretKey* recipient_key,
                                                                      std::uint64_t max_payload) {
   using Out = EnvelopeResult<std::unique_ptr<EnvelopeReader>>;
-  return guarded<Out>([&]() -> Out {
+  return detail::guard_envelope<Out>([&]() -> Out {
     detail::ensure_sodium();
     auto state = std::make_unique<State>();
     state->source = std::move(source);
@@ -332,23 +320,25 @@ EnvelopeResult<std::unique_ptr<EnvelopeReader>> EnvelopeReader::open(ByteSource 
 }
 
 EnvelopeResult<OuterHeader> parse_outer_header(std::span<const std::uint8_t> prefix) {
-  const std::size_t n = std::min(prefix.size(), kPreambleSize);
-  detail::Preamble preamble{};
-  std::copy_n(prefix.begin(), n, preamble.begin());
-  if (EnvelopeStatus s = check_preamble(preamble, n); !s) return std::move(s).error();
-  OuterHeader outer;
-  outer.encrypted = preamble[9] == detail::kModeEncrypted;
-  if (!outer.encrypted) return outer;
-  if (prefix.size() < kClearPrefixSize) {
-    return problem(EnvelopeProblem::kTruncated, "the input ends inside the encryption header (" +
-                                                    std::to_string(prefix.size()) + " of 144 bytes)");
-  }
-  const auto header =
-      detail::decode_encryption_header(prefix.subspan<kPreambleSize, kEncryptionHeaderSize>());
-  outer.recipient = header.recipient;
-  outer.chunk_size = header.chunk_size;
-  outer.payload_length = header.payload_length;
-  return outer;
+  return detail::guard_envelope<EnvelopeResult<OuterHeader>>([&]() -> EnvelopeResult<OuterHeader> {
+    const std::size_t n = std::min(prefix.size(), kPreambleSize);
+    detail::Preamble preamble{};
+    std::copy_n(prefix.begin(), n, preamble.begin());
+    if (EnvelopeStatus s = check_preamble(preamble, n); !s) return std::move(s).error();
+    OuterHeader outer;
+    outer.encrypted = preamble[9] == detail::kModeEncrypted;
+    if (!outer.encrypted) return outer;
+    if (prefix.size() < kClearPrefixSize) {
+      return problem(EnvelopeProblem::kTruncated, "the input ends inside the encryption header (" +
+                                                      std::to_string(prefix.size()) + " of 144 bytes)");
+    }
+    const auto header =
+        detail::decode_encryption_header(prefix.subspan<kPreambleSize, kEncryptionHeaderSize>());
+    outer.recipient = header.recipient;
+    outer.chunk_size = header.chunk_size;
+    outer.payload_length = header.payload_length;
+    return outer;
+  });
 }
 
 EnvelopeReader::EnvelopeReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -362,7 +352,7 @@ bool EnvelopeReader::encrypted() const { return state_->mode == detail::kModeEnc
 std::uint64_t EnvelopeReader::bytes_read() const { return state_->bytes_read; }
 
 EnvelopeStatus EnvelopeReader::verify_signature(const PublicKey& signer) const {
-  return guarded<EnvelopeStatus>([&]() -> EnvelopeStatus {
+  return detail::guard_envelope<EnvelopeStatus>([&]() -> EnvelopeStatus {
     const Manifest& m = state_->manifest;
     // The ID of the key's bytes, not the struct's `id` field, decides.
     const KeyId id = key_id_of(signer.algorithm, signer.bytes);
@@ -381,7 +371,7 @@ EnvelopeStatus EnvelopeReader::verify_signature(const PublicKey& signer) const {
 }
 
 EnvelopeStatus EnvelopeReader::read_payload(const ByteSink& sink) {
-  return guarded<EnvelopeStatus>([&]() -> EnvelopeStatus {
+  return detail::guard_envelope<EnvelopeStatus>([&]() -> EnvelopeStatus {
     if (!state_->verified) {
       return problem(EnvelopeProblem::kBadSignature,
                      "the payload is read only after verify_signature() succeeded");

@@ -256,18 +256,6 @@ Status write_envelope(const PassOpener& open_pass, const SecretKey& signer, cons
   return written;
 }
 
-// Runs `body`, turning exceptions (out of memory, a throwing sink) into errors.
-template <class R, class F>
-R guarded(F&& body) noexcept {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    return Error{IPP_STATUS_ERROR_INTERNAL, "out of memory", {}, 0};
-  } catch (const std::exception& e) {
-    return Error{IPP_STATUS_ERROR_INTERNAL, e.what(), {}, 0};
-  }
-}
-
 // A descriptor closed on scope exit.
 struct FileDescriptor {
   int fd = -1;
@@ -313,7 +301,7 @@ Result<ByteSource> rewound_source(int fd, const std::filesystem::path& input) {
 
 Status sign_file(const std::filesystem::path& input, const SecretKey& signer, const SignOptions& options,
                  const ByteSink& sink) {
-  return guarded<Status>([&]() -> Status {
+  return detail::guard<Status>([&]() -> Status {
     auto opened = open_regular(input);
     if (!opened) return std::move(opened).error();
     const FileDescriptor file(*opened);
@@ -324,7 +312,7 @@ Status sign_file(const std::filesystem::path& input, const SecretKey& signer, co
 
 Result<std::vector<std::uint8_t>> sign_bytes(std::span<const std::uint8_t> document, const SecretKey& signer,
                                              const SignOptions& options) {
-  return guarded<Result<std::vector<std::uint8_t>>>([&]() -> Result<std::vector<std::uint8_t>> {
+  return detail::guard<Result<std::vector<std::uint8_t>>>([&]() -> Result<std::vector<std::uint8_t>> {
     std::vector<std::uint8_t> out;
     const PassOpener open_pass = [&]() -> Result<ByteSource> { return memory_source(document); };
     const ByteSink collect = [&](std::span<const std::uint8_t> bytes) -> Status {

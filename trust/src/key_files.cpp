@@ -277,82 +277,94 @@ std::string format_public_key(const PublicKey& key) {
 }
 
 Result<PublicKey> parse_public_key(std::string_view text, const std::string& source) {
-  auto lines = KeyFileLines::split(text, source);
-  if (!lines) return std::move(lines).error();
-  if (Status header = lines->expect_header(kPublicHeader); !header) return header.error();
-  auto fields = parse_key_fields(*lines);
-  if (!fields) return std::move(fields).error();
-  std::string comment;
-  if (lines->next_is("comment")) {
-    auto value = lines->expect("comment");
-    if (!value) return std::move(value).error();
-    if (!is_valid_key_comment(*value)) {
-      return lines->error("comment", "comment must be valid UTF-8 without control characters");
+  return detail::guard<Result<PublicKey>>([&]() -> Result<PublicKey> {
+    auto lines = KeyFileLines::split(text, source);
+    if (!lines) return std::move(lines).error();
+    if (Status header = lines->expect_header(kPublicHeader); !header) return header.error();
+    auto fields = parse_key_fields(*lines);
+    if (!fields) return std::move(fields).error();
+    std::string comment;
+    if (lines->next_is("comment")) {
+      auto value = lines->expect("comment");
+      if (!value) return std::move(value).error();
+      if (!is_valid_key_comment(*value)) {
+        return lines->error("comment", "comment must be valid UTF-8 without control characters");
+      }
+      comment = std::string(*value);
     }
-    comment = std::string(*value);
-  }
-  if (Status end = lines->expect_end(); !end) return end.error();
-  return make_public_key(fields->algorithm, fields->public_key, std::move(comment));
+    if (Status end = lines->expect_end(); !end) return end.error();
+    return make_public_key(fields->algorithm, fields->public_key, std::move(comment));
+  });
 }
 
 Result<PublicKey> read_public_key_file(const std::filesystem::path& path) {
-  mode_t mode = 0;
-  auto text = read_small_file(path, mode);
-  if (!text) return std::move(text).error();
-  return parse_public_key(*text, path.string());
+  return detail::guard<Result<PublicKey>>([&]() -> Result<PublicKey> {
+    mode_t mode = 0;
+    auto text = read_small_file(path, mode);
+    if (!text) return std::move(text).error();
+    return parse_public_key(*text, path.string());
+  });
 }
 
 Status write_public_key_file(const std::filesystem::path& path, const PublicKey& key) {
-  if (!is_valid_key_comment(key.comment)) {
-    return Error{IPP_STATUS_ERROR_INTERNAL, "the key comment must be one line of UTF-8 text", "comment", 0};
-  }
-  return write_atomically(path, format_public_key(key), 0644);
+  return detail::guard<Status>([&]() -> Status {
+    if (!is_valid_key_comment(key.comment)) {
+      return Error{IPP_STATUS_ERROR_INTERNAL, "the key comment must be one line of UTF-8 text", "comment", 0};
+    }
+    return write_atomically(path, format_public_key(key), 0644);
+  });
 }
 
 Status write_secret_key_file(const std::filesystem::path& path, const SecretKey& key,
                              const std::optional<std::string>& passphrase) {
-  auto text = format_secret_key(key, passphrase);
-  if (!text) return std::move(text).error();
-  Status written = write_atomically(path, *text, 0600);
-  detail::wipe(*text);
-  return written;
+  return detail::guard<Status>([&]() -> Status {
+    auto text = format_secret_key(key, passphrase);
+    if (!text) return std::move(text).error();
+    Status written = write_atomically(path, *text, 0600);
+    detail::wipe(*text);
+    return written;
+  });
 }
 
 Result<SecretKey> parse_secret_key(std::string_view text, const std::string& source,
                                    const PassphraseProvider& passphrase) {
-  auto lines = KeyFileLines::split(text, source);
-  if (!lines) return std::move(lines).error();
-  if (Status header = lines->expect_header(kSecretHeader); !header) return header.error();
-  auto fields = parse_key_fields(*lines);
-  if (!fields) return std::move(fields).error();
-  std::array<std::uint8_t, 32> secret{};
-  if (Status read = read_secret(*lines, *fields, passphrase, secret); !read) return read.error();
-  SecretKey key = SecretKey::from_secret(fields->algorithm, secret);
-  detail::wipe(secret);
-  if (!detail::equal_ct(key.public_key().bytes, fields->public_key)) {
-    return detail::key_file_error(source, fields->public_key_line, "public-key",
-                                  "the secret key does not belong to this public-key");
-  }
-  return key;
+  return detail::guard<Result<SecretKey>>([&]() -> Result<SecretKey> {
+    auto lines = KeyFileLines::split(text, source);
+    if (!lines) return std::move(lines).error();
+    if (Status header = lines->expect_header(kSecretHeader); !header) return header.error();
+    auto fields = parse_key_fields(*lines);
+    if (!fields) return std::move(fields).error();
+    std::array<std::uint8_t, 32> secret{};
+    if (Status read = read_secret(*lines, *fields, passphrase, secret); !read) return read.error();
+    SecretKey key = SecretKey::from_secret(fields->algorithm, secret);
+    detail::wipe(secret);
+    if (!detail::equal_ct(key.public_key().bytes, fields->public_key)) {
+      return detail::key_file_error(source, fields->public_key_line, "public-key",
+                                    "the secret key does not belong to this public-key");
+    }
+    return key;
+  });
 }
 
 Result<SecretKey> read_secret_key_file(const std::filesystem::path& path,
                                        const PassphraseProvider& passphrase) {
-  mode_t mode = 0;
-  auto text = read_small_file(path, mode);
-  if (!text) return std::move(text).error();
-  if ((mode & (S_IRGRP | S_IROTH)) != 0) {
+  return detail::guard<Result<SecretKey>>([&]() -> Result<SecretKey> {
+    mode_t mode = 0;
+    auto text = read_small_file(path, mode);
+    if (!text) return std::move(text).error();
+    if ((mode & (S_IRGRP | S_IROTH)) != 0) {
+      detail::wipe(*text);
+      char octal[16];
+      (void)std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
+      return Error{IPP_STATUS_ERROR_INTERNAL,
+                   path.string() + " may be read by group or others (mode " + octal +
+                       "); a secret key must be private: chmod 600 " + path.string(),
+                   "mode", 0};
+    }
+    auto key = parse_secret_key(*text, path.string(), passphrase);
     detail::wipe(*text);
-    char octal[16];
-    (void)std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
-    return Error{IPP_STATUS_ERROR_INTERNAL,
-                 path.string() + " may be read by group or others (mode " + octal +
-                     "); a secret key must be private: chmod 600 " + path.string(),
-                 "mode", 0};
-  }
-  auto key = parse_secret_key(*text, path.string(), passphrase);
-  detail::wipe(*text);
-  return key;
+    return key;
+  });
 }
 
 bool is_protected_secret_key_file(const std::filesystem::path& path) {

@@ -168,32 +168,34 @@ EnvelopeStatus decode_tail(FieldReader& in, Manifest& m) {
 }  // namespace
 
 EnvelopeStatus validate_manifest(const Manifest& m) {
-  if (m.content_type.empty() || m.content_type.size() > kMaxContentType || !is_mime_type(m.content_type)) {
-    return malformed("content type must be a lower-case MIME type of 1-127 characters");
-  }
-  if (m.payload_length > kMaxPayloadLength) {
-    return malformed("payload length " + std::to_string(m.payload_length) + " is above 2^40");
-  }
-  if (m.not_after <= m.created) {
-    return malformed("not-after (" + std::to_string(m.not_after) + ") must be later than created (" +
-                     std::to_string(m.created) + ")");
-  }
-  if (EnvelopeStatus recipients = validate_recipients(m); !recipients) return recipients;
-  if (m.licence) {
-    if (!is_licence_id(m.licence->id)) {
-      return malformed("licence ID must be 1-64 characters of A-Z a-z 0-9 . _ -");
+  return detail::guard_envelope<EnvelopeStatus>([&]() -> EnvelopeStatus {
+    if (m.content_type.empty() || m.content_type.size() > kMaxContentType || !is_mime_type(m.content_type)) {
+      return malformed("content type must be a lower-case MIME type of 1-127 characters");
     }
-    if (m.licence->copies < 1 || m.licence->copies > kMaxCopies) {
-      return malformed("licence copies " + std::to_string(m.licence->copies) + " is not within 1-1000000");
+    if (m.payload_length > kMaxPayloadLength) {
+      return malformed("payload length " + std::to_string(m.payload_length) + " is above 2^40");
     }
-  }
-  if (m.document_name.size() > kMaxDocumentName) {
-    return malformed("document name is " + std::to_string(m.document_name.size()) + " bytes, above 255");
-  }
-  if (!detail::is_clean_utf8(m.document_name)) {
-    return malformed("document name must be valid UTF-8 without control characters");
-  }
-  return {};
+    if (m.not_after <= m.created) {
+      return malformed("not-after (" + std::to_string(m.not_after) + ") must be later than created (" +
+                       std::to_string(m.created) + ")");
+    }
+    if (EnvelopeStatus recipients = validate_recipients(m); !recipients) return recipients;
+    if (m.licence) {
+      if (!is_licence_id(m.licence->id)) {
+        return malformed("licence ID must be 1-64 characters of A-Z a-z 0-9 . _ -");
+      }
+      if (m.licence->copies < 1 || m.licence->copies > kMaxCopies) {
+        return malformed("licence copies " + std::to_string(m.licence->copies) + " is not within 1-1000000");
+      }
+    }
+    if (m.document_name.size() > kMaxDocumentName) {
+      return malformed("document name is " + std::to_string(m.document_name.size()) + " bytes, above 255");
+    }
+    if (!detail::is_clean_utf8(m.document_name)) {
+      return malformed("document name must be valid UTF-8 without control characters");
+    }
+    return {};
+  });
 }
 
 std::vector<std::uint8_t> encode_manifest(const Manifest& m) {
@@ -225,17 +227,19 @@ std::vector<std::uint8_t> encode_manifest(const Manifest& m) {
 }
 
 EnvelopeResult<Manifest> decode_manifest(std::span<const std::uint8_t> bytes) {
-  if (bytes.empty() || bytes.size() > kMaxManifestSize) {
-    return malformed("length " + std::to_string(bytes.size()) + " is not within 1-4030");
-  }
-  FieldReader in(bytes);
-  Manifest m;
-  if (EnvelopeStatus head = decode_head(in, m); !head) return std::move(head).error();
-  if (EnvelopeStatus tail = decode_tail(in, m); !tail) return std::move(tail).error();
-  if (in.remaining() != 0)
-    return malformed(std::to_string(in.remaining()) + " bytes left over after the document name");
-  if (EnvelopeStatus valid = validate_manifest(m); !valid) return std::move(valid).error();
-  return m;
+  return detail::guard_envelope<EnvelopeResult<Manifest>>([&]() -> EnvelopeResult<Manifest> {
+    if (bytes.empty() || bytes.size() > kMaxManifestSize) {
+      return malformed("length " + std::to_string(bytes.size()) + " is not within 1-4030");
+    }
+    FieldReader in(bytes);
+    Manifest m;
+    if (EnvelopeStatus head = decode_head(in, m); !head) return std::move(head).error();
+    if (EnvelopeStatus tail = decode_tail(in, m); !tail) return std::move(tail).error();
+    if (in.remaining() != 0)
+      return malformed(std::to_string(in.remaining()) + " bytes left over after the document name");
+    if (EnvelopeStatus valid = validate_manifest(m); !valid) return std::move(valid).error();
+    return m;
+  });
 }
 
 std::string random_licence_id() {
