@@ -156,6 +156,9 @@ Status Application::create_printers() {
     if (created == nullptr) return start_error("printer", "cannot create printer '" + printer->name() + "'");
     printer->attach(created);
     add_operator_page(system_, *printer);
+    // The gate's published policy; PAPPL serves the text from the runtime, which outlives the system.
+    papplSystemAddResourceString(system_, gcode_policy_path(*printer).c_str(), "application/json",
+                                 printer->policy_json().c_str());
     papplPrinterSetDNSSDName(created, nullptr);
     papplPrinterSetMaxActiveJobs(created, 0);
     // Every new job stays held until the scheduler releases it.

@@ -87,6 +87,14 @@ void add_security_attributes(const PrinterRuntime& printer, ipp_t* attrs) {
                 security.max_envelope_lifetime_days * 86400);
   ippAddInteger(attrs, IPP_TAG_PRINTER, IPP_TAG_INTEGER, "ipp3d-document-max-size-mb",
                 security.max_document_size_mb);
+  ippAddString(attrs, IPP_TAG_PRINTER, IPP_TAG_TEXT, "ipp3d-gcode-policy-digest", nullptr,
+               printer.policy_digest().c_str());
+  ippAddString(attrs, IPP_TAG_PRINTER, IPP_TAG_TEXT, "ipp3d-gcode-policy-resource", nullptr,
+               gcode_policy_path(printer).c_str());
+}
+
+std::string gcode_policy_path(const PrinterRuntime& printer) {
+  return "/" + printer.name() + "/gcode-policy.json";
 }
 
 std::string driver_name_for(const std::string& printer_name) { return "ipp3d-" + printer_name; }

@@ -22,8 +22,13 @@ const std::set<std::string>& pappl_generated_attributes();
 // Adds the ipp3d security printer attributes (docs/ipp-extensions.md):
 // ipp3d-printer-key-id, ipp3d-printer-public-key, ipp3d-signature-required,
 // ipp3d-unaddressed-envelopes-accepted, ipp3d-envelope-max-lifetime,
-// ipp3d-document-max-size-mb.
+// ipp3d-document-max-size-mb, and the G-code gate's ipp3d-gcode-policy-digest
+// and ipp3d-gcode-policy-resource.
 void add_security_attributes(const PrinterRuntime& printer, ipp_t* attrs);
+
+// The resource path of the printer's published G-code policy:
+// "/NAME/gcode-policy.json" (relative to the server's https:// address).
+std::string gcode_policy_path(const PrinterRuntime& printer);
 
 // Fills `driver` and `driver_attrs` for `printer`: the print callback is
 // print_job_file() and `driver->extension` points at `printer` (borrowed).

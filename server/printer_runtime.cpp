@@ -1,6 +1,7 @@
 #include "printer_runtime.hpp"
 
 #include "ipp3d/attributes/ipp_codec.hpp"
+#include "ipp3d/gcode/policy.hpp"
 
 #include "printer_driver.hpp"
 
@@ -11,9 +12,15 @@ namespace ipp3d::server {
 PrinterRuntime::PrinterRuntime(config::PrinterConfig config, StateStore& store,
                                std::unique_ptr<Backend> backend, std::unique_ptr<PrinterKeys> keys,
                                const std::filesystem::path& verified_dir)
-    : config_(std::move(config)), store_(store), backend_(std::move(backend)), keys_(std::move(keys)) {
-  intake_ =
-      std::make_unique<JobIntake>(config_.name, config_.security, keys_->encryption, store_, verified_dir);
+    : config_(std::move(config)),
+      store_(store),
+      backend_(std::move(backend)),
+      keys_(std::move(keys)),
+      limits_(gcode::limits_for(config_)),
+      policy_json_(gcode::policy_json(limits_)) {
+  if (auto digest = gcode::policy_digest(limits_)) policy_digest_ = std::move(digest).value();
+  intake_ = std::make_unique<JobIntake>(config_.name, config_.security, keys_->encryption, store_, limits_,
+                                        verified_dir);
   const PrinterState state = store_.printer_state(config_.name, PrinterState{config_.loaded_material, true});
   loaded_ = state.loaded_material;
   // A stored key that is no longer in the configuration counts as nothing loaded.

@@ -38,6 +38,12 @@ class PrinterRuntime {
   [[nodiscard]] StateStore& store() { return store_; }
   [[nodiscard]] const PrinterKeys& keys() const { return *keys_; }
   [[nodiscard]] JobIntake& intake() { return *intake_; }
+  // What the G-code gate enforces on this printer (from its configuration).
+  [[nodiscard]] const gcode::Limits& limits() const { return limits_; }
+  // The gate's effective policy as published (docs/gcode-policy.md): the
+  // canonical JSON text and its "sha256:..." digest.
+  [[nodiscard]] const std::string& policy_json() const { return policy_json_; }
+  [[nodiscard]] const std::string& policy_digest() const { return policy_digest_; }
 
   // Everything the printer advertises through PAPPL's driver attributes:
   // the 3D capabilities and the ipp3d security attributes
@@ -75,6 +81,9 @@ class PrinterRuntime {
   StateStore& store_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<PrinterKeys> keys_;   // fixed after construction
+  const gcode::Limits limits_;          // fixed after construction
+  const std::string policy_json_;       // fixed after construction (PAPPL serves it from here)
+  std::string policy_digest_;           // fixed after construction
   std::unique_ptr<JobIntake> intake_;   // thread-safe itself
   pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
 

@@ -27,11 +27,15 @@ void collect_job(pappl_job_t* job, void* data) {
 
 // Ends a job whose document was refused: canceled at once (only the print
 // callback could abort it, and that waits for the printer), with
-// document-permission-error and the exact reason (docs/security.md).
-void refuse_job(pappl_job_t* job, PrinterRuntime& printer, const trust::EnvelopeError& refusal) {
-  const std::string message = refusal_message(refusal);
+// document-permission-error (envelope) or document-unprintable-error (the
+// G-code gate) and the exact reason (docs/security.md, docs/gcode-policy.md).
+void refuse_job(pappl_job_t* job, PrinterRuntime& printer, const DocumentRefusal& refusal) {
+  const std::string& message = refusal.message;
   papplLogJob(job, PAPPL_LOGLEVEL_WARN, "%s", message.c_str());
-  papplJobSetReasons(job, PAPPL_JREASON_DOCUMENT_PERMISSION_ERROR, PAPPL_JREASON_JOB_QUEUED);
+  papplJobSetReasons(job,
+                     refusal.unprintable() ? PAPPL_JREASON_DOCUMENT_UNPRINTABLE_ERROR
+                                           : PAPPL_JREASON_DOCUMENT_PERMISSION_ERROR,
+                     PAPPL_JREASON_JOB_QUEUED);
   papplJobSetMessage(job, message.c_str());
   papplJobCancel(job);
   record_job(job, printer, IPP_JSTATE_CANCELED);
@@ -43,10 +47,33 @@ JobIntake::Outcome check_arrived_document(pappl_job_t* job, PrinterRuntime& prin
   const char* format = papplJobGetFormat(job);
   const bool is_envelope = format != nullptr && kEnvelopeFormat == format;
   const int copies = ippGetInteger(papplJobGetAttribute(job, "copies"), 0);
-  return printer.intake().submit(papplJobGetID(job), papplJobGetFilename(job), is_envelope, copies);
+  return printer.intake().submit(papplJobGetID(job), papplJobGetFilename(job), is_envelope, copies,
+                                 gate_job(job, printer));
 }
 
 }  // namespace
+
+gcode::Job gate_job(pappl_job_t* job, const PrinterRuntime& printer) {
+  gcode::Job gate;
+  // The material the client requested (as resolved from the database by
+  // the request gate into materials-col-actual), else the loaded one.
+  std::optional<std::string> key;
+  ipp_attribute_t* actual = papplJobGetAttribute(job, "materials-col-actual");
+  if (actual != nullptr && papplJobGetAttribute(job, "materials-col") != nullptr) {
+    if (const char* requested = ippGetString(
+            ippFindAttribute(ippGetCollection(actual, 0), "material-key", IPP_TAG_ZERO), 0, nullptr)) {
+      key = requested;
+    }
+  }
+  if (!key) key = printer.loaded_material();
+  if (key) {
+    if (auto range = gcode::find_material(printer.config(), *key)) gate.material = std::move(range).value();
+  }
+  if (ipp_attribute_t* platform = papplJobGetAttribute(job, "platform-temperature-actual")) {
+    gate.platform_temperature = ippGetInteger(platform, 0);
+  }
+  return gate;
+}
 
 QueueDecision decide(int position, bool has_document, const std::string& requested_hold,
                      const std::optional<std::string>& material, bool printer_busy, bool plate_clear) {
@@ -134,7 +161,7 @@ void Scheduler::schedule(PrinterRuntime& printer) {
       if (intake.stage == JobIntake::Stage::kChecking) {
         auto& shown = messages_[{printer.name(), summary.id}];
         if (shown.empty() || shown.rfind("Checking", 0) != 0) {
-          shown = "Checking the document's signature.";
+          shown = "Checking the document (signature and G-code).";
           papplJobSetMessage(job, shown.c_str());
         }
         continue;
@@ -156,6 +183,9 @@ void Scheduler::schedule(PrinterRuntime& printer) {
       shown = decision.message;
       papplJobSetMessage(job, decision.message.c_str());
     }
+    // The G-code was checked against the material loaded when it arrived: if
+    // another is loaded now, it is checked again before it may start.
+    if (decision.release && printer.intake().recheck_if_changed(summary.id, gate_job(job, printer))) continue;
     if (decision.release && papplJobRelease(job, nullptr)) busy = true;
   }
   // Jobs that left the active list: record their final state, forget them.

@@ -67,6 +67,10 @@ class Scheduler {
   std::map<std::string, int> reserved_;
 };
 
+// What the G-code gate checks a job's G-code against: the material it
+// prints with (requested, else loaded) and its platform-temperature-actual.
+gcode::Job gate_job(pappl_job_t* job, const PrinterRuntime& printer);
+
 // The label of the first material the job's ticket needs that is not loaded,
 // or nullopt when everything it needs is loaded. Reads the job's attributes.
 std::optional<std::string> missing_material(pappl_job_t* job, const PrinterRuntime& printer);

@@ -1,5 +1,6 @@
 #include "intake/document_check.hpp"
 
+#include "ipp3d/gcode/checker.hpp"
 #include "ipp3d/trust/sha256.hpp"
 
 #include <array>
@@ -15,6 +16,11 @@ namespace {
 using trust::EnvelopeError;
 using trust::EnvelopeProblem;
 using CheckResult = Result<VerifiedDocument, EnvelopeError>;
+
+// Bytes as the text the gate reads.
+std::string_view as_text(std::span<const std::uint8_t> bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
 
 // The largest document the printer accepts, in bytes.
 std::uint64_t max_document_size(const DocumentPolicy& policy) {
@@ -79,8 +85,8 @@ EnvelopeError io_error(const std::string& what) {
 }
 
 // Plain G-code (printers that do not require signatures): the spool file is
-// the plaintext; only its SHA-256 and size are computed.
-CheckResult check_plain(const DocumentRequest& request, std::uint64_t max_size) {
+// the plaintext; its SHA-256 and size are computed and the gate is fed.
+CheckResult check_plain(const DocumentRequest& request, std::uint64_t max_size, gcode::Checker& gate) {
   Fd file(::open(request.spool_file.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) return io_error("cannot read the spooled document");
   trust::Sha256 hash;
@@ -97,7 +103,9 @@ CheckResult check_plain(const DocumentRequest& request, std::uint64_t max_size) 
           EnvelopeProblem::kTooLarge,
           "the document is larger than the " + std::to_string(max_size >> 20) + " MiB this printer accepts"};
     }
-    if (!hash.update({buffer.data(), static_cast<std::size_t>(got)})) break;
+    const std::span<const std::uint8_t> chunk{buffer.data(), static_cast<std::size_t>(got)};
+    gate.feed(as_text(chunk));
+    if (!hash.update(chunk)) break;
   }
   const auto digest = hash.finish();
   if (!digest) return EnvelopeError{EnvelopeProblem::kIo, "cannot compute SHA-256"};
@@ -158,12 +166,14 @@ trust::EnvelopeStatus check_claims(const trust::EnvelopeReader& reader, const Do
   return {};
 }
 
-// Step 9: streams the payload into the verified file (created 0600).
-trust::EnvelopeStatus write_payload(trust::EnvelopeReader& reader, const std::filesystem::path& output) {
+// Step 9: streams the payload into the verified file (created 0600) and the gate.
+trust::EnvelopeStatus write_payload(trust::EnvelopeReader& reader, const std::filesystem::path& output,
+                                    gcode::Checker& gate) {
   ::unlink(output.c_str());  // a stale file of an interrupted check
   Fd out(::open(output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (out.get() < 0) return io_error("cannot create " + output.string());
-  auto status = reader.read_payload([&out](std::span<const std::uint8_t> bytes) -> Status {
+  auto status = reader.read_payload([&out, &gate](std::span<const std::uint8_t> bytes) -> Status {
+    gate.feed(as_text(bytes));
     while (!bytes.empty()) {
       const ssize_t written = ::write(out.get(), bytes.data(), bytes.size());
       if (written < 0 && errno == EINTR) continue;
@@ -179,32 +189,23 @@ trust::EnvelopeStatus write_payload(trust::EnvelopeReader& reader, const std::fi
   return status;
 }
 
-CheckResult check_envelope(const DocumentRequest& request, const DocumentPolicy& policy) {
+// Steps 1-9 of an envelope; `manifest_out` receives the manifest once read.
+CheckResult check_envelope(const DocumentRequest& request, const DocumentPolicy& policy, gcode::Checker& gate,
+                           std::optional<trust::Manifest>& manifest_out) {
   Fd file(::open(request.spool_file.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) return io_error("cannot read the spooled document");
   auto opened = trust::EnvelopeReader::open(trust::fd_source(file.get()), &policy.printer_key,
                                             max_document_size(policy));
   if (!opened) return opened.error();
   trust::EnvelopeReader& reader = **opened;
+  manifest_out = reader.manifest();
   VerifiedDocument document;
   if (auto claims = check_claims(reader, request, policy, document); !claims) return claims.error();
-  if (auto payload = write_payload(reader, request.verified_file); !payload) {
+  if (auto payload = write_payload(reader, request.verified_file, gate); !payload) {
     ::unlink(request.verified_file.c_str());
     return payload.error();
   }
   const trust::Manifest& manifest = reader.manifest();
-  if (!manifest.licence) {
-    auto recorded = policy.store.record_nonce(request.printer, document.signer_key_id, hex(manifest.nonce),
-                                              request.job_id, manifest.not_after);
-    if (!recorded || *recorded == NonceUse::kReplayed) {
-      ::unlink(request.verified_file.c_str());
-      if (!recorded) return EnvelopeError{EnvelopeProblem::kIo, recorded.error().message};
-      return EnvelopeError{
-          EnvelopeProblem::kReplayed,
-          "this envelope was printed by another job meanwhile; without a licence an envelope "
-          "prints once"};
-    }
-  }
   document.plaintext = request.verified_file;
   document.owns_plaintext = true;
   document.sha256 = hex(manifest.payload_sha256);
@@ -214,21 +215,69 @@ CheckResult check_envelope(const DocumentRequest& request, const DocumentPolicy&
   return document;
 }
 
-}  // namespace
-
-CheckResult check_document(const DocumentRequest& request, const DocumentPolicy& policy) {
-  if (!request.is_envelope) {
-    if (policy.security.require_signature) {
-      return EnvelopeError{EnvelopeProblem::kMalformed,
-                           "this printer prints signed jobs only: sign the G-code with `ipp3d sign`"};
-    }
-    return check_plain(request, max_document_size(policy));
+// Records the nonce of an unlicensed envelope once everything passed.
+trust::EnvelopeStatus record_nonce(const DocumentRequest& request, const DocumentPolicy& policy,
+                                   const trust::Manifest& manifest) {
+  if (manifest.licence) return {};
+  auto recorded = policy.store.record_nonce(request.printer, trust::key_id_hex(manifest.signer),
+                                            hex(manifest.nonce), request.job_id, manifest.not_after);
+  if (!recorded) return EnvelopeError{EnvelopeProblem::kIo, recorded.error().message};
+  if (*recorded == NonceUse::kReplayed) {
+    return EnvelopeError{EnvelopeProblem::kReplayed,
+                         "this envelope was printed by another job meanwhile; without a licence an envelope "
+                         "prints once"};
   }
-  return check_envelope(request, policy);
+  return {};
 }
 
-std::string refusal_message(const trust::EnvelopeError& error) {
-  return std::string("Refused (") + trust::envelope_problem_keyword(error.problem) + "): " + error.message;
+// An envelope refusal: "Refused (KEYWORD): MESSAGE".
+DocumentRefusal envelope_refusal(const EnvelopeError& error) {
+  return DocumentRefusal{
+      error.problem, std::nullopt,
+      std::string("Refused (") + trust::envelope_problem_keyword(error.problem) + "): " + error.message};
+}
+
+// The gate's refusal: its first violation, and how many there are.
+DocumentRefusal gate_refusal(const gcode::Report& report) {
+  const gcode::Violation& first = report.violations.front();
+  std::string message = "Unprintable: " + gcode::describe(first);
+  if (report.violation_count > 1) {
+    message += " (and " + std::to_string(report.violation_count - 1) + " more; `ipp3d check` lists them)";
+  }
+  return DocumentRefusal{std::nullopt, first, message};
+}
+
+}  // namespace
+
+Result<VerifiedDocument, DocumentRefusal> check_document(const DocumentRequest& request,
+                                                         const DocumentPolicy& policy) {
+  if (!request.is_envelope && policy.security.require_signature) {
+    return envelope_refusal(
+        EnvelopeError{EnvelopeProblem::kMalformed,
+                      "this printer prints signed jobs only: sign the G-code with `ipp3d sign`"});
+  }
+  gcode::Checker gate(policy.limits, request.job);
+  std::optional<trust::Manifest> manifest;
+  auto checked = request.is_envelope ? check_envelope(request, policy, gate, manifest)
+                                     : check_plain(request, max_document_size(policy), gate);
+  if (!checked) return envelope_refusal(checked.error());
+  VerifiedDocument document = std::move(checked).value();
+  gcode::Report report = gate.finish();
+  const auto discard = [&document] {
+    if (document.owns_plaintext) ::unlink(document.plaintext.c_str());
+  };
+  if (!report.accepted) {
+    discard();
+    return gate_refusal(report);
+  }
+  if (manifest) {
+    if (auto recorded = record_nonce(request, policy, *manifest); !recorded) {
+      discard();
+      return envelope_refusal(recorded.error());
+    }
+  }
+  document.facts = std::move(report.facts);
+  return document;
 }
 
 }  // namespace ipp3d::server

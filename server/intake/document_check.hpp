@@ -1,12 +1,15 @@
-// Checking one job's document as soon as it has arrived (docs/security.md):
-// a signed envelope is opened, its claims checked against the printer's
-// trust store and policy, its payload verified (and decrypted) in one
-// streaming pass into a 0600 file of verified plaintext; plain G-code is
-// accepted only where the printer does not require signatures. Pure logic
-// over files and the state database (no PAPPL), so it is unit-tested alone.
+// Checking one job's document as soon as it has arrived (docs/security.md,
+// docs/gcode-policy.md): a signed envelope is opened, its claims checked
+// against the printer's trust store and policy, and its payload verified
+// (and decrypted) and run through the G-code gate in one streaming pass into
+// a 0600 file of verified plaintext; plain G-code is accepted only where the
+// printer does not require signatures (and is gated too). Pure logic over
+// files and the state database (no PAPPL), so it is unit-tested alone.
 #pragma once
 
 #include "ipp3d/config/config.hpp"
+#include "ipp3d/gcode/limits.hpp"
+#include "ipp3d/gcode/report.hpp"
 #include "ipp3d/trust/envelope.hpp"
 
 #include "state/state_store.hpp"
@@ -26,6 +29,7 @@ struct DocumentRequest {
   bool is_envelope = false;             // document-format is the envelope's (else G-code)
   int copies = 1;                       // the job's copies
   std::filesystem::path verified_file;  // where to write the verified plaintext (created 0600)
+  gcode::Job job;                       // the job's material and platform temperature, for the gate
 };
 
 // What the printer knows and requires.
@@ -33,7 +37,8 @@ struct DocumentPolicy {
   const config::SecurityConfig& security;
   const trust::SecretKey& printer_key;  // X25519: decrypts, and names this printer
   StateStore& store;
-  std::int64_t now = 0;  // UNIX seconds
+  const gcode::Limits& limits;  // the printer's G-code gate limits
+  std::int64_t now = 0;         // UNIX seconds
 };
 
 // A document that passed every check.
@@ -46,18 +51,27 @@ struct VerifiedDocument {
   std::string signer_key_id;        // hex ("" for plain G-code)
   std::optional<trust::Licence> licence;
   std::string document_name;
+  gcode::Facts facts;  // what the G-code does (layers, estimate, ...), from the gate
 };
 
-// Checks the document (docs/envelope.md §6, in that order) and returns the
-// verified document, or the refusal with its problem and a message naming
-// the exact reason. On refusal nothing is left behind (the verified file is
-// removed) and nothing is consumed (no nonce, no licence copy). A nonce is
-// recorded only after full verification; a job checked again (after a
-// restart) is not a replay of itself.
-Result<VerifiedDocument, trust::EnvelopeError> check_document(const DocumentRequest& request,
-                                                              const DocumentPolicy& policy);
+// Why a document is refused: an envelope problem (the job ends with
+// document-permission-error) or a G-code gate verdict (document-unprintable-error).
+struct DocumentRefusal {
+  std::optional<trust::EnvelopeProblem> problem;  // set for envelope refusals
+  std::optional<gcode::Violation> violation;      // the gate's first violation
+  std::string message;                            // the job-state-message, naming the reason
+  [[nodiscard]] bool unprintable() const { return violation.has_value(); }
+};
 
-// The refusal text shown to users: "Refused (unknown-signer): MESSAGE".
-std::string refusal_message(const trust::EnvelopeError& error);
+// Checks the document (docs/envelope.md §6, in that order, with the gate
+// fed the plaintext as it streams) and returns the verified document, or the
+// refusal: "Refused (unknown-signer): ..." for an envelope,
+// "Unprintable: line 12: M104: temperature.printer-limit: ..." (the first
+// violation, and how many there are) for the gate. On refusal nothing is left
+// behind (the verified file is removed) and nothing is consumed (no nonce,
+// no licence copy). A nonce is recorded only after full verification; a job
+// checked again (after a restart, or for another material) is not a replay.
+Result<VerifiedDocument, DocumentRefusal> check_document(const DocumentRequest& request,
+                                                         const DocumentPolicy& policy);
 
 }  // namespace ipp3d::server

@@ -10,12 +10,13 @@
 namespace ipp3d::server {
 
 JobIntake::JobIntake(std::string printer, const config::SecurityConfig& security,
-                     const trust::SecretKey& printer_key, StateStore& store,
+                     const trust::SecretKey& printer_key, StateStore& store, const gcode::Limits& limits,
                      std::filesystem::path verified_dir)
     : printer_(std::move(printer)),
       security_(security),
       printer_key_(printer_key),
       store_(store),
+      limits_(limits),
       verified_dir_(std::move(verified_dir)) {
   std::error_code ec;
   std::filesystem::create_directories(verified_dir_.parent_path(), ec);
@@ -46,24 +47,43 @@ JobIntake::~JobIntake() {
 }
 
 JobIntake::Outcome JobIntake::submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope,
-                                     int copies) {
+                                     int copies, const gcode::Job& job) {
   std::unique_lock lock(mutex_);
   auto found = entries_.find(job_id);
-  if (found == entries_.end()) {
-    Entry entry;
-    entry.request = DocumentRequest{printer_,
-                                    job_id,
-                                    spool_file,
-                                    is_envelope,
-                                    copies < 1 ? 1 : copies,
-                                    verified_dir_ / ("job-" + std::to_string(job_id) + ".gcode")};
-    entries_.emplace(job_id, std::move(entry));
+  if (found != entries_.end()) return Outcome{found->second.stage, found->second.refusal};
+  Entry entry;
+  entry.request = DocumentRequest{printer_,
+                                  job_id,
+                                  spool_file,
+                                  is_envelope,
+                                  copies < 1 ? 1 : copies,
+                                  verified_dir_ / ("job-" + std::to_string(job_id) + ".gcode"),
+                                  job};
+  entries_.emplace(job_id, std::move(entry));
+  queue_.push_back(job_id);
+  lock.unlock();
+  wake_.notify_one();
+  return Outcome{};
+}
+
+bool JobIntake::recheck_if_changed(int job_id, const gcode::Job& job) {
+  std::optional<VerifiedDocument> stale;
+  {
+    const std::lock_guard lock(mutex_);
+    const auto found = entries_.find(job_id);
+    if (found == entries_.end() || found->second.stage != Stage::kAccepted) return false;
+    Entry& entry = found->second;
+    if (entry.request.job == job) return false;
+    entry.request.job = job;
+    entry.stage = Stage::kChecking;
+    stale = std::move(entry.document);
+    entry.document.reset();
     queue_.push_back(job_id);
-    lock.unlock();
-    wake_.notify_one();
-    return Outcome{};
   }
-  return Outcome{found->second.stage, found->second.refusal};
+  // The check writes the verified file anew (envelopes); plain G-code is the spool file itself.
+  if (stale && stale->owns_plaintext) ::unlink(stale->plaintext.c_str());
+  wake_.notify_one();
+  return true;
 }
 
 std::optional<VerifiedDocument> JobIntake::accepted(int job_id) const {
@@ -115,15 +135,15 @@ void JobIntake::work() {
   }
 }
 
-Result<VerifiedDocument, trust::EnvelopeError> JobIntake::check(
-    const DocumentRequest& request) const noexcept {
+Result<VerifiedDocument, DocumentRefusal> JobIntake::check(const DocumentRequest& request) const noexcept {
   try {
-    const DocumentPolicy policy{security_, printer_key_, store_,
+    const DocumentPolicy policy{security_, printer_key_, store_, limits_,
                                 static_cast<std::int64_t>(std::time(nullptr))};
     return check_document(request, policy);
   } catch (const std::exception& e) {
     ::unlink(request.verified_file.c_str());
-    return trust::EnvelopeError{trust::EnvelopeProblem::kIo, std::string("internal error: ") + e.what()};
+    return DocumentRefusal{trust::EnvelopeProblem::kIo, std::nullopt,
+                           std::string("Refused (io-error): internal error: ") + e.what()};
   }
 }
 

@@ -23,21 +23,30 @@ class JobIntake {
   // A snapshot of one job's intake.
   struct Outcome {
     Stage stage = Stage::kChecking;
-    std::optional<trust::EnvelopeError> refusal;  // kRefused
+    std::optional<DocumentRefusal> refusal;  // kRefused
   };
 
-  // `security`, `printer_key` and `store` must outlive the intake. Verified
+  // `security`, `printer_key`, `store` and `limits` must outlive the intake. Verified
   // plaintext goes to `verified_dir` (created 0700; emptied at start, as
   // every job still queued is checked again).
   JobIntake(std::string printer, const config::SecurityConfig& security, const trust::SecretKey& printer_key,
-            StateStore& store, std::filesystem::path verified_dir);
+            StateStore& store, const gcode::Limits& limits, std::filesystem::path verified_dir);
   JobIntake(const JobIntake&) = delete;
   JobIntake& operator=(const JobIntake&) = delete;
   // Stops the worker (after the document being checked).
   ~JobIntake();
 
-  // Starts checking `job_id` unless known; returns its stage. Thread-safe.
-  Outcome submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope, int copies);
+  // Starts checking `job_id` unless known; returns its stage. `job` is what
+  // the gate checks the G-code against (material, platform temperature).
+  // Thread-safe.
+  Outcome submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope, int copies,
+                 const gcode::Job& job);
+
+  // An accepted job about to start whose material is no longer the one it
+  // was checked against (the loaded material changed): checks it again with
+  // `job` and returns true; false when `job` is what it was checked with.
+  // Thread-safe.
+  bool recheck_if_changed(int job_id, const gcode::Job& job);
 
   // The verified document of an accepted job, or nullopt. Thread-safe.
   std::optional<VerifiedDocument> accepted(int job_id) const;
@@ -50,17 +59,18 @@ class JobIntake {
     Stage stage = Stage::kChecking;
     DocumentRequest request;
     std::optional<VerifiedDocument> document;
-    std::optional<trust::EnvelopeError> refusal;
+    std::optional<DocumentRefusal> refusal;
     bool forgotten = false;  // the job ended while being checked: drop the result
   };
   void work();
   // check_document, with any exception turned into a refusal.
-  Result<VerifiedDocument, trust::EnvelopeError> check(const DocumentRequest& request) const noexcept;
+  Result<VerifiedDocument, DocumentRefusal> check(const DocumentRequest& request) const noexcept;
 
   const std::string printer_;
   const config::SecurityConfig& security_;
   const trust::SecretKey& printer_key_;
   StateStore& store_;
+  const gcode::Limits& limits_;
   const std::filesystem::path verified_dir_;
 
   mutable std::mutex mutex_;      // guards entries_, queue_, stopping_

@@ -1,5 +1,7 @@
 #include "ipp/operator_ops.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <exception>
 #include <string>
 
@@ -58,16 +60,90 @@ void confirm_plate_clear(pappl_client_t* client, PrinterRuntime& printer) {
   papplClientRespondIPP(client, IPP_STATUS_OK, nullptr);
 }
 
+// ipp3d-Get-Job-Facts.
+void get_job_facts(pappl_client_t* client, PrinterRuntime& printer) {
+  if (!papplClientIsEncrypted(client)) {
+    papplClientRespond(client, HTTP_STATUS_UPGRADE_REQUIRED, nullptr, nullptr, 0, 0);
+    return;
+  }
+  ipp_attribute_t* id = ippFindAttribute(papplClientGetRequest(client), "job-id", IPP_TAG_INTEGER);
+  if (id == nullptr || ippGetCount(id) != 1) {
+    refuse(client, IPP_STATUS_ERROR_BAD_REQUEST, "ipp3d-Get-Job-Facts needs one job-id (integer).");
+    return;
+  }
+  const auto document = printer.intake().accepted(ippGetInteger(id, 0));
+  if (!document) {
+    refuse(client, IPP_STATUS_ERROR_NOT_FOUND,
+           "No facts for job " + std::to_string(ippGetInteger(id, 0)) +
+               ": they are known once its document is verified, until the job ends.");
+    return;
+  }
+  papplClientRespondIPP(client, IPP_STATUS_OK, nullptr);
+  ippAddInteger(papplClientGetResponse(client), IPP_TAG_JOB, IPP_TAG_INTEGER, "job-id", ippGetInteger(id, 0));
+  add_job_facts(papplClientGetResponse(client), *document);
+}
+
+// A length in mm as an integer in hundredths of a millimetre (PWG 5100.21's unit).
+int hundredths(double mm) { return static_cast<int>(std::lround(mm * 100.0)); }
+
 }  // namespace
+
+void add_job_facts(ipp_t* response, const VerifiedDocument& document) {
+  const gcode::Facts& facts = document.facts;
+  const auto add_integer = [response](const char* name, std::uint64_t value) {
+    ippAddInteger(response, IPP_TAG_JOB, IPP_TAG_INTEGER, name,
+                  static_cast<int>(std::min<std::uint64_t>(value, 2147483647)));
+  };
+  add_integer("ipp3d-layers", facts.layer_count);
+  add_integer("ipp3d-lines", facts.lines);
+  add_integer("ipp3d-document-size", document.size);
+  add_integer("ipp3d-estimated-seconds", static_cast<std::uint64_t>(std::max(0.0, facts.estimate_s())));
+  add_integer("ipp3d-filament-mm", static_cast<std::uint64_t>(std::max(0.0, facts.filament_mm)));
+  add_integer("ipp3d-max-hotend-temperature", static_cast<std::uint64_t>(std::max(0, facts.max_hotend_temp)));
+  add_integer("ipp3d-max-bed-temperature", static_cast<std::uint64_t>(std::max(0, facts.max_bed_temp)));
+  if (facts.extrusion_box.valid) {
+    IppPtr box = make_ipp();
+    const gcode::Box& b = facts.extrusion_box;
+    for (const auto& [name, value] :
+         {std::pair{"x-min", b.min_x}, std::pair{"x-max", b.max_x}, std::pair{"y-min", b.min_y},
+          std::pair{"y-max", b.max_y}, std::pair{"z-min", b.min_z}, std::pair{"z-max", b.max_z}}) {
+      ippAddInteger(box.get(), IPP_TAG_ZERO, IPP_TAG_INTEGER, name, hundredths(value));
+    }
+    ippAddCollection(response, IPP_TAG_JOB, "ipp3d-extrusion-box", box.get());
+  }
+  if (!facts.slicer.empty()) {
+    ippAddString(response, IPP_TAG_JOB, IPP_TAG_TEXT, "ipp3d-slicer", nullptr, facts.slicer.c_str());
+  }
+  ippAddString(response, IPP_TAG_JOB, IPP_TAG_KEYWORD, "ipp3d-document-sha256", nullptr,
+               document.sha256.c_str());
+  if (!document.signer_name.empty()) {
+    ippAddString(response, IPP_TAG_JOB, IPP_TAG_NAME, "ipp3d-signer-name", nullptr,
+                 document.signer_name.c_str());
+    ippAddString(response, IPP_TAG_JOB, IPP_TAG_KEYWORD, "ipp3d-signer-key-id", nullptr,
+                 document.signer_key_id.c_str());
+  }
+  if (document.licence) {
+    ippAddString(response, IPP_TAG_JOB, IPP_TAG_NAME, "ipp3d-licence-id", nullptr,
+                 document.licence->id.c_str());
+    add_integer("ipp3d-licence-copies", document.licence->copies);
+  }
+}
 
 bool handle_vendor_operation(pappl_client_t* client,
                              const std::function<PrinterRuntime*(pappl_printer_t*)>& lookup) noexcept {
   try {
     const int op = papplClientGetOperation(client);
-    if (op != kOpLoadMaterial && op != kOpUnloadMaterial && op != kOpConfirmPlateClear) return false;
+    if (op != kOpLoadMaterial && op != kOpUnloadMaterial && op != kOpConfirmPlateClear &&
+        op != kOpGetJobFacts) {
+      return false;
+    }
     PrinterRuntime* printer = lookup(papplClientGetPrinter(client));
     if (printer == nullptr) {
       refuse(client, IPP_STATUS_ERROR_NOT_FOUND, "No such printer.");
+      return true;
+    }
+    if (op == kOpGetJobFacts) {
+      get_job_facts(client, *printer);
       return true;
     }
     if (!authorized_as_admin(client)) return true;

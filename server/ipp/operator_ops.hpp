@@ -1,5 +1,6 @@
 // Operator actions as vendor IPP operations (docs/ipp-extensions.md), served
-// through PAPPL's operation callback. All need the admin account over TLS.
+// through PAPPL's operation callback. The operator actions need the admin
+// account over TLS; ipp3d-Get-Job-Facts needs TLS.
 #pragma once
 
 #include "printer_runtime.hpp"
@@ -17,7 +18,12 @@ enum VendorOperation : int {
   kOpLoadMaterial = 0x4101,       // ipp3d-Load-Material: material-key (keyword)
   kOpUnloadMaterial = 0x4102,     // ipp3d-Unload-Material
   kOpConfirmPlateClear = 0x4103,  // ipp3d-Confirm-Plate-Clear
+  kOpGetJobFacts = 0x4104,        // ipp3d-Get-Job-Facts: job-id (integer)
 };
+
+// Adds what the G-code gate and the envelope say about a verified job to
+// `response` (the attributes of ipp3d-Get-Job-Facts, docs/ipp-extensions.md).
+void add_job_facts(ipp_t* response, const VerifiedDocument& document);
 
 // PAPPL's operation callback for ipp3d's vendor operations. Returns false for
 // operations it does not handle (PAPPL then answers operation-not-supported).

@@ -1,5 +1,6 @@
 #include "web/operator_page.hpp"
 
+#include <cstdio>
 #include <exception>
 #include <vector>
 
@@ -39,15 +40,43 @@ std::string perform(PrinterRuntime& printer, int count, cups_option_t* form, con
   return success;
 }
 
+// What the table of jobs needs while PAPPL iterates them.
+struct QueueContext {
+  pappl_client_t* client;
+  PrinterRuntime& printer;
+};
+
+// "28 layers, est. 0:42, 1.2 m filament, 210/60 °C, signed by alice" for a verified job.
+std::string facts_text(const VerifiedDocument& document) {
+  const gcode::Facts& facts = document.facts;
+  const long seconds = static_cast<long>(facts.estimate_s());
+  char text[160];
+  const int written =
+      std::snprintf(text, sizeof text, "%llu layers, est. %ld:%02ld, %.1f m filament, %d/%d °C",
+                    static_cast<unsigned long long>(facts.layer_count), seconds / 3600, seconds / 60 % 60,
+                    facts.filament_mm / 1000.0, facts.max_hotend_temp, facts.max_bed_temp);
+  std::string result = written > 0 ? text : "";
+  if (!document.signer_name.empty()) result += ", signed by " + document.signer_name;
+  if (document.licence) {
+    result +=
+        ", licence " + document.licence->id + " (" + std::to_string(document.licence->copies) + " copies)";
+  }
+  return result;
+}
+
 // One row of the waiting-jobs table.
 void job_row(pappl_job_t* job, void* data) {
-  auto* client = static_cast<pappl_client_t*>(data);
+  auto* context = static_cast<QueueContext*>(data);
+  pappl_client_t* client = context->client;
   papplClientHTMLPrintf(client, "<tr><td>%d</td><td>", papplJobGetID(job));
   const char* name = papplJobGetName(job);
   put_text(client, name != nullptr ? name : "");
   papplClientHTMLPuts(client, "</td><td>");
   const char* message = papplJobGetMessage(job);
   put_text(client, message != nullptr ? message : "");
+  papplClientHTMLPuts(client, "</td><td>");
+  const auto document = context->printer.intake().accepted(papplJobGetID(job));
+  put_text(client, document ? facts_text(*document) : "");
   papplClientHTMLPuts(client, "</td></tr>\n");
 }
 
@@ -109,8 +138,9 @@ bool operator_page(pappl_client_t* client, void* data) {
     material_section(client, *printer);
     papplClientHTMLPuts(client,
                         "<h2 class=\"title\">Queue</h2>\n<table class=\"list\"><thead><tr><th>Job</th>"
-                        "<th>Name</th><th>Status</th></tr></thead><tbody>\n");
-    papplPrinterIterateActiveJobs(printer->printer(), job_row, client, 1, 0);
+                        "<th>Name</th><th>Status</th><th>Document</th></tr></thead><tbody>\n");
+    QueueContext context{client, *printer};
+    papplPrinterIterateActiveJobs(printer->printer(), job_row, &context, 1, 0);
     papplClientHTMLPuts(client, "</tbody></table>\n");
     papplClientHTMLPrinterFooter(client);
   } catch (const std::exception& e) {

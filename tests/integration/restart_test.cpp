@@ -34,7 +34,8 @@ TEST(Restart, CompletedAndQueuedJobsSurviveAGracefulStopAndIdsAreNotReused) {
   // A job for a material that is not loaded stays queued.
   IppPtr request = new_printer_request(IPP_OP_PRINT_JOB, uri);
   add_material_key(request.get(), "petg-generic");
-  IppPtr response = send_request_with_document(http.get(), std::move(request), signed_torus());
+  IppPtr response = send_request_with_document(
+      http.get(), std::move(request), sign_document(read_file(sample_path("box-prusaslicer-marlin.gcode"))));
   const int waiting = ippGetInteger(ippFindAttribute(response.get(), "job-id", IPP_TAG_INTEGER), 0);
   ASSERT_GT(waiting, printed);
   http.reset();

@@ -118,7 +118,10 @@ TEST_F(Scheduling, ThreeJobsRunInArrivalOrderBehindThePlateGate) {
 }
 
 TEST_F(Scheduling, AJobForAnUnloadedMaterialWaitsLetsOthersPassAndPrintsAfterLoading) {
-  const int a = submit_torus([](ipp_t* r) { add_material_key(r, "petg-generic"); });
+  // The box sample is sliced for a PETG-like material (240-245 °C, bed 80 °C).
+  const int a =
+      print_job(http_.get(), uri(), sign_document(read_file(sample_path("box-prusaslicer-marlin.gcode"))),
+                kEnvelopeFormat, [](ipp_t* r) { add_material_key(r, "petg-generic"); });
   const int b = submit_torus();
   ASSERT_GT(a, 0);
   ASSERT_EQ(b, a + 1);
@@ -154,8 +157,9 @@ TEST_F(Scheduling, AJobForAnUnloadedMaterialWaitsLetsOthersPassAndPrintsAfterLoa
   const std::vector<int> completed = job_ids(http.get(), restarted_uri, "completed");
   EXPECT_EQ(completed, (std::vector<int>{a, b})) << "completed jobs are not listed after the restart";
 
-  const int c = print_job(http.get(), restarted_uri, signed_torus(), kEnvelopeFormat,
-                          [](ipp_t* r) { add_material_key(r, "petg-generic"); });
+  const int c = print_job(http.get(), restarted_uri,
+                          sign_document(read_file(sample_path("box-prusaslicer-marlin.gcode"))),
+                          kEnvelopeFormat, [](ipp_t* r) { add_material_key(r, "petg-generic"); });
   EXPECT_GT(c, b) << "job-id reused after the restart";
   bool reached = false;
   const JobStatus after_restart = wait_for_job(

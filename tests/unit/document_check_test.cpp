@@ -4,6 +4,8 @@
 // and that a refusal leaves nothing behind and consumes nothing.
 #include "intake/document_check.hpp"
 
+#include "ipp3d/gcode/limits.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -66,13 +68,15 @@ class DocumentCheckTest : public ::testing::Test {
   }
 
   // Writes `bytes` as the spool file of job `job_id` and checks it.
-  Result<VerifiedDocument, trust::EnvelopeError> check(const std::string& bytes, int job_id = 1,
-                                                       bool is_envelope = true, int copies = 1) {
+  Result<VerifiedDocument, DocumentRefusal> check(const std::string& bytes, int job_id = 1,
+                                                  bool is_envelope = true, int copies = 1) {
     const auto spool = dir_ / ("spool-" + std::to_string(job_id));
     std::ofstream(spool, std::ios::binary) << bytes;
-    const DocumentRequest request{
-        "mk4", job_id, spool, is_envelope, copies, dir_ / ("verified-" + std::to_string(job_id) + ".gcode")};
-    return check_document(request, DocumentPolicy{security_, printer_key_, *store_, now_});
+    const DocumentRequest request{"mk4",    job_id,
+                                  spool,    is_envelope,
+                                  copies,   dir_ / ("verified-" + std::to_string(job_id) + ".gcode"),
+                                  gate_job_};
+    return check_document(request, DocumentPolicy{security_, printer_key_, *store_, limits_, now_});
   }
 
   // Expects a refusal with `problem` and no verified file left behind.
@@ -81,6 +85,8 @@ class DocumentCheckTest : public ::testing::Test {
     auto result = check(bytes, job_id);
     ASSERT_FALSE(result.ok()) << "accepted, expected " << trust::envelope_problem_keyword(problem);
     EXPECT_EQ(result.error().problem, problem) << result.error().message;
+    EXPECT_THAT(result.error().message,
+                HasSubstr(std::string("Refused (") + trust::envelope_problem_keyword(problem) + ")"));
     if (!text.empty()) {
       EXPECT_THAT(result.error().message, HasSubstr(text));
     }
@@ -99,6 +105,8 @@ class DocumentCheckTest : public ::testing::Test {
   trust::SecretKey signer_ = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
   trust::SecretKey printer_key_ = trust::SecretKey::generate(trust::KeyAlgorithm::kX25519);
   config::SecurityConfig security_;
+  gcode::Limits limits_ = gcode::limits_for(config::default_config().printers.front());
+  gcode::Job gate_job_;
   std::int64_t now_ = 0;
   std::string document_ = "; test part\nG28\nM104 S200\nG1 X10 Y10 Z0.2 F3000\nG1 X20 E1.5\n";
 };
@@ -236,6 +244,42 @@ TEST_F(DocumentCheckTest, LicenceAllowsRepeatedSubmissionsUntilUsedUp) {
   EXPECT_TRUE(check(bytes, 4, true, 1).ok());
   ASSERT_TRUE(*store_->reserve_licence_copy(key, 2, 4, 1));
   expect_refused(bytes, EnvelopeProblem::kLicenceUsedUp, "2 are used", 5);
+}
+
+TEST_F(DocumentCheckTest, TheGateRefusesUnsafeGcodeWithoutConsumingTheNonce) {
+  document_ = "G28\nM104 S400\nG1 X10 Y10 Z1 F3000\n";
+  const std::string bytes = envelope();
+  auto result = check(bytes, 1);
+  ASSERT_FALSE(result.ok());
+  EXPECT_TRUE(result.error().unprintable());
+  EXPECT_FALSE(result.error().problem.has_value());
+  ASSERT_TRUE(result.error().violation.has_value());
+  EXPECT_EQ(result.error().violation->line, 2U);
+  EXPECT_EQ(result.error().violation->command, "M104");
+  EXPECT_THAT(result.error().message, HasSubstr("Unprintable: line 2: M104"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "verified-1.gcode"));
+  // Nothing consumed: once the limits allow it, the same envelope is accepted.
+  limits_.hotend.max_temp = 450;
+  EXPECT_TRUE(check(bytes, 2).ok());
+  // Plain G-code where signatures are not required is gated too.
+  limits_.hotend.max_temp = 280;
+  security_.require_signature = false;
+  auto plain = check(document_, 3, /*is_envelope=*/false);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_TRUE(plain.error().unprintable());
+}
+
+TEST_F(DocumentCheckTest, TheGateChecksTheJobsMaterial) {
+  document_ = "G28\nM104 S245\nG1 X10 Y10 Z1 F3000\n";
+  gate_job_.material = gcode::MaterialRange{"pla", 190, 230, std::nullopt, std::nullopt};
+  auto refused = check(envelope(), 1);
+  ASSERT_FALSE(refused.ok());
+  ASSERT_TRUE(refused.error().violation.has_value());
+  EXPECT_EQ(refused.error().violation->rule, "temperature.material-range");
+  gate_job_.material = gcode::MaterialRange{"petg", 220, 250, std::nullopt, std::nullopt};
+  auto accepted = check(envelope(), 2);
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+  EXPECT_EQ(accepted->facts.max_hotend_temp, 245);
 }
 
 TEST_F(DocumentCheckTest, UnsupportedContentType) {
