@@ -2,7 +2,8 @@
 // process, plus the G-code layer counter it (and the job code) use.
 #include "backend/virtual_backend.hpp"
 
-#include <openssl/evp.h>
+#include "ipp3d/trust/keys.hpp"
+#include "ipp3d/trust/sha256.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -37,11 +38,6 @@ struct FileCloser {
 };
 using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
 
-// Frees an OpenSSL digest context.
-struct DigestFree {
-  void operator()(EVP_MD_CTX* context) const noexcept { EVP_MD_CTX_free(context); }
-};
-
 // An Error with `status` and `message` (no attribute, no line).
 Error backend_error(ipp_status_t status, std::string message) {
   return Error{status, std::move(message), "", 0};
@@ -54,18 +50,6 @@ std::string io_failure(const std::string& what, const fs::path& path, int error_
 
 // True while a print is loaded (printing or paused).
 bool is_active(PrintState state) { return state == PrintState::kPrinting || state == PrintState::kPaused; }
-
-// Lowercase hex of `bytes`.
-std::string to_hex(const unsigned char* bytes, unsigned int size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(std::size_t{size} * 2U);
-  for (unsigned int i = 0; i < size; ++i) {
-    hex.push_back(kDigits[bytes[i] >> 4U]);
-    hex.push_back(kDigits[bytes[i] & 0x0FU]);
-  }
-  return hex;
-}
 
 // `text` in lower case (ASCII).
 std::string to_lower(std::string text) {
@@ -91,10 +75,7 @@ Result<std::string> copy_with_sha256(const fs::path& from, const fs::path& to) {
   if (!in) return backend_error(IPP_STATUS_ERROR_INTERNAL, io_failure("cannot read", from, errno));
   FilePtr out(std::fopen(to.c_str(), "wb"));
   if (!out) return backend_error(IPP_STATUS_ERROR_INTERNAL, io_failure("cannot write", to, errno));
-  const std::unique_ptr<EVP_MD_CTX, DigestFree> context(EVP_MD_CTX_new());
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
-    return backend_error(IPP_STATUS_ERROR_INTERNAL, "SHA-256 is not available");
-  }
+  trust::Sha256 hash;
   std::vector<char> buffer(kBufferSize);
   for (;;) {
     const std::size_t got = std::fread(buffer.data(), 1, buffer.size(), in.get());
@@ -102,7 +83,7 @@ Result<std::string> copy_with_sha256(const fs::path& from, const fs::path& to) {
       if (std::fwrite(buffer.data(), 1, got, out.get()) != got) {
         return backend_error(IPP_STATUS_ERROR_INTERNAL, io_failure("cannot write", to, errno));
       }
-      if (EVP_DigestUpdate(context.get(), buffer.data(), got) != 1) {
+      if (!hash.update({reinterpret_cast<const std::uint8_t*>(buffer.data()), got})) {
         return backend_error(IPP_STATUS_ERROR_INTERNAL, "SHA-256 failed");
       }
     }
@@ -114,12 +95,9 @@ Result<std::string> copy_with_sha256(const fs::path& from, const fs::path& to) {
   if (std::fclose(out.release()) != 0) {
     return backend_error(IPP_STATUS_ERROR_INTERNAL, io_failure("cannot write", to, errno));
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  if (EVP_DigestFinal_ex(context.get(), digest, &digest_size) != 1) {
-    return backend_error(IPP_STATUS_ERROR_INTERNAL, "SHA-256 failed");
-  }
-  return to_hex(digest, digest_size);
+  const auto digest = hash.finish();
+  if (!digest) return backend_error(IPP_STATUS_ERROR_INTERNAL, "SHA-256 failed");
+  return trust::hex_text(*digest);
 }
 
 // Parses the number at the start of `text` (an optional '+' allowed).

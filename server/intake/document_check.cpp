@@ -29,36 +29,6 @@ std::uint64_t max_document_size(const DocumentPolicy& policy) {
 
 constexpr std::size_t kReadBlock = 1 << 20;
 
-// Lowercase hex of bytes.
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(bytes.size() * 2);
-  for (const std::uint8_t byte : bytes) {
-    text += kDigits[byte >> 4];
-    text += kDigits[byte & 0x0F];
-  }
-  return text;
-}
-
-// Parses 64 hex digits into a 32-byte public key.
-std::optional<trust::PublicKeyBytes> parse_public_key_hex(const std::string& text) {
-  if (text.size() != 64) return std::nullopt;
-  trust::PublicKeyBytes bytes{};
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const auto digit = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      return -1;
-    };
-    const int high = digit(text[2 * i]);
-    const int low = digit(text[2 * i + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    bytes[i] = static_cast<std::uint8_t>(high * 16 + low);
-  }
-  return bytes;
-}
-
 // Owns an open file descriptor.
 class Fd {
  public:
@@ -111,7 +81,7 @@ CheckResult check_plain(const DocumentRequest& request, std::uint64_t max_size, 
   if (!digest) return EnvelopeError{EnvelopeProblem::kIo, "cannot compute SHA-256"};
   VerifiedDocument document;
   document.plaintext = request.spool_file;
-  document.sha256 = hex(*digest);
+  document.sha256 = trust::hex_text(*digest);
   document.size = size;
   return document;
 }
@@ -123,7 +93,7 @@ trust::EnvelopeStatus check_claims(const trust::EnvelopeReader& reader, const Do
   const trust::Manifest& manifest = reader.manifest();
   const std::string signer_id = trust::key_id_hex(manifest.signer);
   const auto signer = policy.store.trusted_signer(signer_id);
-  const auto signer_bytes = signer ? parse_public_key_hex(signer->public_key) : std::nullopt;
+  const auto signer_bytes = signer ? trust::parse_key_bytes_hex(signer->public_key) : std::nullopt;
   if (!signer_bytes) {
     return EnvelopeError{EnvelopeProblem::kUnknownSigner,
                          "the document is signed by key " + signer_id +
@@ -151,11 +121,11 @@ trust::EnvelopeStatus check_claims(const trust::EnvelopeReader& reader, const Do
                                " copies on this printer; " + std::to_string(taken) +
                                " are used and the job asks for " + std::to_string(request.copies)};
     }
-  } else if (policy.store.nonce_use(request.printer, signer_id, hex(manifest.nonce), request.job_id) ==
-             NonceUse::kReplayed) {
+  } else if (policy.store.nonce_use(request.printer, signer_id, trust::hex_text(manifest.nonce),
+                                    request.job_id) == NonceUse::kReplayed) {
     return EnvelopeError{
         EnvelopeProblem::kReplayed,
-        "this envelope (nonce " + hex(manifest.nonce) +
+        "this envelope (nonce " + trust::hex_text(manifest.nonce) +
             ") was already printed on this printer; without a licence an envelope prints once"};
   }
   if (manifest.content_type != "text/x-gcode") {
@@ -208,7 +178,7 @@ CheckResult check_envelope(const DocumentRequest& request, const DocumentPolicy&
   const trust::Manifest& manifest = reader.manifest();
   document.plaintext = request.verified_file;
   document.owns_plaintext = true;
-  document.sha256 = hex(manifest.payload_sha256);
+  document.sha256 = trust::hex_text(manifest.payload_sha256);
   document.size = manifest.payload_length;
   document.licence = manifest.licence;
   document.document_name = manifest.document_name;
@@ -219,8 +189,9 @@ CheckResult check_envelope(const DocumentRequest& request, const DocumentPolicy&
 trust::EnvelopeStatus record_nonce(const DocumentRequest& request, const DocumentPolicy& policy,
                                    const trust::Manifest& manifest) {
   if (manifest.licence) return {};
-  auto recorded = policy.store.record_nonce(request.printer, trust::key_id_hex(manifest.signer),
-                                            hex(manifest.nonce), request.job_id, manifest.not_after);
+  auto recorded =
+      policy.store.record_nonce(request.printer, trust::key_id_hex(manifest.signer),
+                                trust::hex_text(manifest.nonce), request.job_id, manifest.not_after);
   if (!recorded) return EnvelopeError{EnvelopeProblem::kIo, recorded.error().message};
   if (*recorded == NonceUse::kReplayed) {
     return EnvelopeError{EnvelopeProblem::kReplayed,

@@ -22,17 +22,6 @@ std::unique_ptr<StateStore> open_store(const std::filesystem::path& state_dir, s
   return std::move(store).value();
 }
 
-// Lowercase hex of a public key.
-std::string hex(const trust::PublicKeyBytes& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (const std::uint8_t byte : bytes) {
-    text += kDigits[byte >> 4];
-    text += kDigits[byte & 0x0F];
-  }
-  return text;
-}
-
 // "2026-12-04" in UTC.
 std::string date_text(std::int64_t when) {
   const auto seconds = static_cast<std::time_t>(when);
@@ -60,7 +49,7 @@ int trust_add(const std::filesystem::path& state_dir, const std::filesystem::pat
   }
   auto store = open_store(state_dir, err);
   if (!store) return 1;
-  const TrustedSigner signer{name, trust::key_id_hex(key->id), hex(key->bytes), key->comment, 0};
+  const TrustedSigner signer{name, trust::key_id_hex(key->id), trust::hex_text(key->bytes), key->comment, 0};
   if (Status added = store->add_trusted_signer(signer); !added) {
     err << "ipp3d-server: " << added.error().message << "\n";
     return 1;

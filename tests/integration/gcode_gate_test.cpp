@@ -128,13 +128,7 @@ TEST(GcodeGate, ThePublishedPolicyMatchesItsAdvertisedDigest) {
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(policy.data());
   const auto sha = trust::Sha256::of({bytes, policy.size()});
   ASSERT_TRUE(sha.has_value());
-  std::string hex = "sha256:";
-  for (const auto byte : *sha) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    hex += kDigits[byte >> 4];
-    hex += kDigits[byte & 0x0F];
-  }
-  EXPECT_EQ(hex, digest);
+  EXPECT_EQ("sha256:" + trust::hex_text(*sha), digest);
 }
 
 }  // namespace

@@ -20,16 +20,6 @@ namespace {
 using ::testing::HasSubstr;
 using trust::EnvelopeProblem;
 
-std::string hex(const trust::PublicKeyBytes& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (const auto byte : bytes) {
-    text += kDigits[byte >> 4];
-    text += kDigits[byte & 0x0F];
-  }
-  return text;
-}
-
 class DocumentCheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -50,7 +40,9 @@ class DocumentCheckTest : public ::testing::Test {
 
   void trust_signer(const trust::SecretKey& key, const std::string& name) {
     const auto& pub = key.public_key();
-    ASSERT_TRUE(store_->add_trusted_signer({name, trust::key_id_hex(pub.id), hex(pub.bytes), "", 0}).ok());
+    ASSERT_TRUE(
+        store_->add_trusted_signer({name, trust::key_id_hex(pub.id), trust::hex_text(pub.bytes), "", 0})
+            .ok());
   }
 
   // An envelope of `document_` signed by `key` with options adjusted by `adjust`.

@@ -27,6 +27,20 @@ int hex_value(char c) {
   return -1;
 }
 
+// Exactly 2 * N hex digits (either case) as N bytes; nullopt for anything else.
+template <std::size_t N>
+std::optional<std::array<std::uint8_t, N>> parse_hex_array(std::string_view hex) {
+  std::array<std::uint8_t, N> bytes{};
+  if (hex.size() != N * 2) return std::nullopt;
+  for (std::size_t i = 0; i < N; ++i) {
+    const int high = hex_value(hex[2 * i]);
+    const int low = hex_value(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    bytes[i] = static_cast<std::uint8_t>(high << 4 | low);
+  }
+  return bytes;
+}
+
 // The public key of a 32-byte secret.
 PublicKeyBytes derive_public(KeyAlgorithm algorithm, std::span<const std::uint8_t, 32> secret) {
   PublicKeyBytes public_key{};
@@ -68,17 +82,11 @@ KeyId key_id_of(KeyAlgorithm algorithm, const PublicKeyBytes& public_key) {
 
 std::string key_id_hex(const KeyId& id) { return detail::hex(id); }
 
-std::optional<KeyId> parse_key_id(std::string_view hex) {
-  KeyId id{};
-  if (hex.size() != id.size() * 2) return std::nullopt;
-  for (std::size_t i = 0; i < id.size(); ++i) {
-    const int high = hex_value(hex[2 * i]);
-    const int low = hex_value(hex[2 * i + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    id[i] = static_cast<std::uint8_t>(high << 4 | low);
-  }
-  return id;
-}
+std::optional<KeyId> parse_key_id(std::string_view hex) { return parse_hex_array<16>(hex); }
+
+std::string hex_text(std::span<const std::uint8_t> bytes) { return detail::hex(bytes); }
+
+std::optional<PublicKeyBytes> parse_key_bytes_hex(std::string_view hex) { return parse_hex_array<32>(hex); }
 
 PublicKey make_public_key(KeyAlgorithm algorithm, const PublicKeyBytes& bytes, std::string comment) {
   return PublicKey{algorithm, bytes, key_id_of(algorithm, bytes), std::move(comment)};

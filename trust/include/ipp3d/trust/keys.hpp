@@ -33,6 +33,12 @@ std::string key_id_hex(const KeyId& id);
 // Parses 32 hex digits (either case); nullopt for anything else.
 std::optional<KeyId> parse_key_id(std::string_view hex);
 
+// Lowercase hex of any bytes (digests, nonces, keys as the server stores them).
+std::string hex_text(std::span<const std::uint8_t> bytes);
+
+// Parses 64 hex digits (either case) into 32 key bytes; nullopt for anything else.
+std::optional<PublicKeyBytes> parse_key_bytes_hex(std::string_view hex);
+
 // A public key with its ID and optional one-line comment.
 struct PublicKey {
   KeyAlgorithm algorithm = KeyAlgorithm::kEd25519;
