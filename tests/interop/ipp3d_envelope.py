@@ -259,13 +259,19 @@ class _KeyFileLines:
     """Reads the `name: value` lines of a key file strictly in order."""
 
     def __init__(self, text: bytes, file_format: str):
-        try:
-            decoded = text.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise KeyFileError(f"the key file is not valid UTF-8 ({error})") from None
-        if not decoded.endswith("\n"):
-            raise KeyFileError("the key file does not end with a line feed")
-        self._lines = decoded[:-1].split("\n")
+        if not text:
+            raise KeyFileError("line 1: the key file is empty")
+        raw_lines = text.split(b"\n")
+        if raw_lines[-1]:
+            raise KeyFileError(f"line {len(raw_lines)}: the line does not end with a line feed")
+        self._lines = []
+        for number, raw in enumerate(raw_lines[:-1], start=1):
+            try:
+                # Python's strict decoder refuses overlong forms, surrogates
+                # and code points above U+10FFFF.
+                self._lines.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise KeyFileError(f"line {number}: not valid UTF-8") from None
         self._next = 0
         first = self._take_line()
         if first != file_format:
@@ -392,16 +398,23 @@ def _passphrase_key(passphrase: str, salt: bytes, opslimit: int, memlimit: int) 
 def format_secret_key_file(key: SecretKey, passphrase: str | None = None, *,
                            opslimit: int = KDF_WRITE_OPSLIMIT,
                            memlimit: int = KDF_WRITE_MEMLIMIT) -> bytes:
-    """Return the text of a secret key file, protected when `passphrase` is given."""
+    """Return the text of a secret key file, protected when `passphrase` is given.
+
+    An empty passphrase means "not protected" (§2): the file is written with
+    `protection: none`, as without a passphrase.
+    """
     lines = [
         SECRET_KEY_FORMAT,
         f"algorithm: {key.algorithm}",
         f"key-id: {key.key_id.hex()}",
         f"public-key: {_b64(key.public_key)}",
     ]
-    if passphrase is None:
+    if not passphrase:
         lines += [f"protection: {PROTECTION_NONE}", f"secret-key: {_b64(key.secret)}"]
     else:
+        if not (KDF_OPSLIMIT_RANGE[0] <= opslimit <= KDF_OPSLIMIT_RANGE[1]
+                and KDF_MEMLIMIT_RANGE[0] <= memlimit <= KDF_MEMLIMIT_RANGE[1]):
+            raise ValueError("Argon2id parameters outside the ranges readers accept")
         salt = secrets.token_bytes(KDF_SALT_SIZE)
         nonce = secrets.token_bytes(AEAD_NONCE_SIZE)
         wrapping_key = _passphrase_key(passphrase, salt, opslimit, memlimit)
@@ -425,8 +438,12 @@ def _unwrap_secret(lines: _KeyFileLines, algorithm: str, public_key: bytes,
     memlimit = lines.integer("kdf-memlimit", *KDF_MEMLIMIT_RANGE)
     wrapped = lines.base64("secret-key", PROTECTED_SECRET_SIZE)
     lines.finish()
-    if passphrase is None:
-        raise KeyFileError("the secret key is passphrase-protected; a passphrase is needed")
+    # The Argon2id ranges were checked above, before any hashing (§2). An
+    # empty passphrase means "not protected" (§2), so it never opens a
+    # protected file: it is treated as no passphrase, without hashing.
+    if not passphrase:
+        raise KeyFileError("the secret key is passphrase-protected; a passphrase is needed "
+                           "(an empty passphrase means not protected)")
     wrapping_key = _passphrase_key(passphrase, salt, opslimit, memlimit)
     try:
         return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -547,6 +564,11 @@ class Manifest:
 
 
 _LICENCE_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+# §3: `type/subtype`, each an RFC 6838 restricted-name in lower case (a letter
+# or digit, then letters, digits and ! # $ & - ^ _ . +), no parameters. The
+# character classes are ASCII only (no re.IGNORECASE, no \w).
+_RESTRICTED_NAME = r"[a-z0-9][a-z0-9!#$&\-^_.+]*"
+_CONTENT_TYPE_PATTERN = re.compile(_RESTRICTED_NAME + "/" + _RESTRICTED_NAME)
 _I64_RANGE = (-(1 << 63), (1 << 63) - 1)
 
 
@@ -554,14 +576,17 @@ def _check_content_type(content_type: str) -> None:
     length = len(content_type.encode("utf-8"))
     if not 1 <= length <= MAX_CONTENT_TYPE_LENGTH:
         raise ManifestError(f"content type length {length} is outside 1..127")
-    if not all(0x21 <= ord(char) <= 0x7E for char in content_type):
-        raise ManifestError("content type is not printable ASCII")
-    if content_type != content_type.lower():
-        raise ManifestError("content type is not in lower case")
+    if not _CONTENT_TYPE_PATTERN.fullmatch(content_type):
+        raise ManifestError(f"content type {content_type!r} is not a lower-case type/subtype "
+                            "of RFC 6838 restricted-names without parameters")
 
 
 def _check_document_name(name: str) -> None:
-    length = len(name.encode("utf-8"))
+    try:
+        # A str may hold lone surrogates, which have no UTF-8 form (§3).
+        length = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ManifestError("document name is not valid Unicode (a lone surrogate)") from None
     if length > MAX_DOCUMENT_NAME_LENGTH:
         raise ManifestError(f"document name has {length} bytes, more than 255")
     if _has_control_character(name):
@@ -746,7 +771,26 @@ def signed_message(manifest_bytes: bytes) -> bytes:
 
 
 def verify_signature(public_key: bytes, manifest_bytes: bytes, signature: bytes) -> bool:
-    """True when `signature` is a valid Ed25519 signature of the manifest."""
+    """True when `signature` is a valid Ed25519 signature of the manifest.
+
+    §3: verification is libsodium's crypto_sign_verify_detached, which
+    refuses non-canonical S, small-order public keys and small-order R
+    (OpenSSL accepts the last two). PyNaCl exposes it through
+    crypto_sign_open, which runs the same check on signature || message.
+    Signing stays with OpenSSL, so the C++ side (libsodium) checks OpenSSL's
+    signatures and this module checks libsodium's.
+    """
+    if len(public_key) != KEY_SIZE or len(signature) != SIGNATURE_SIZE:
+        return False
+    try:
+        sodium.crypto_sign_open(signature + signed_message(manifest_bytes), public_key)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.CryptoError, ValueError):
+        return False
+    return True
+
+
+def verify_signature_openssl(public_key: bytes, manifest_bytes: bytes, signature: bytes) -> bool:
+    """OpenSSL's Ed25519 verification; NOT the rule of §3 (kept for tests that show the difference)."""
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(
             signature, signed_message(manifest_bytes))
@@ -1069,7 +1113,7 @@ class VerifiedEnvelope:
 
 
 def check_claims(manifest: Manifest, policy: ReaderPolicy) -> None:
-    """The claim checks of §6 steps 5, 6 and 8, and the reader's size limit."""
+    """The claim checks of §6 steps 5, 6 and 8 (step 7 needs the printer's state)."""
     own_id = policy.own_key_id
     if own_id is not None:
         if manifest.recipients:
@@ -1089,6 +1133,10 @@ def check_claims(manifest: Manifest, policy: ReaderPolicy) -> None:
     if (policy.accepted_content_types is not None
             and manifest.content_type not in policy.accepted_content_types):
         raise EnvelopeRefused(UNSUPPORTED_CONTENT, f"content type {manifest.content_type!r}")
+
+
+def check_payload_limit(manifest: Manifest, policy: ReaderPolicy) -> None:
+    """The reader's own payload limit, applied at §6 step 3 [too-large]."""
     if manifest.payload_length > policy.max_payload_length:
         raise EnvelopeRefused(TOO_LARGE, f"payload of {manifest.payload_length} bytes exceeds "
                                          f"{policy.max_payload_length}")
@@ -1127,10 +1175,14 @@ class _EncryptionHeader:
 class EnvelopeReader:
     """Reads one envelope in the order of §6 with memory bounded by one chunk.
 
-    Where §6 names no reason, this reader follows the C++ implementation: a
-    file ending before the payload is `truncated` (but an empty file, or one
-    not starting with the magic, is `malformed`), a `TAG_FINAL` on message 1
-    is `truncated`, and any other unexpected tag is `malformed`.
+    As §4.4 and §6 decide: an input ending early is `truncated` wherever it
+    ends (only an empty input, or one not starting with (a prefix of) the
+    magic, is `malformed`); a `TAG_FINAL` before the final message (message
+    1 included), or another tag on the final message, is `truncated`; a
+    `TAG_PUSH` or `TAG_REKEY` on message 1 or a payload chunk is `malformed`;
+    the reader's payload limit is applied at step 3 [too-large]; the step-9
+    checks come in the order tampered, truncated, trailing-data,
+    digest-mismatch.
 
     `sink`, when given, receives the plaintext payload piece by piece; it is
     only trustworthy once `read()` returns (a refusal may come after pieces
@@ -1156,6 +1208,7 @@ class EnvelopeReader:
             header_block = self._read_before_payload(HEADER_BLOCK_SIZE, "header block")
         manifest_bytes, signature = self._split_header_block(header_block)
         manifest = self._decode_manifest(manifest_bytes)
+        check_payload_limit(manifest, self._policy)
         self._check_signature(manifest, manifest_bytes, signature)
         check_claims(manifest, self._policy)
         if self._mode == MODE_ENCRYPTED:
@@ -1341,8 +1394,14 @@ def _passphrase_from_env(variable: str | None) -> str | None:
     if variable is None:
         return None
     value = os.environ.get(variable)
+    if value is None:
+        raise KeyFileError(f"environment variable {variable} is not set")
     if not value:
-        raise KeyFileError(f"environment variable {variable} holds no passphrase")
+        # §2: an empty passphrase means "not protected". Asked for a
+        # passphrase, the tool refuses rather than silently not protecting
+        # a new key (as `ipp3d keygen --passphrase` does).
+        raise KeyFileError(f"the passphrase in {variable} is empty (an empty passphrase means "
+                           "not protected: leave out --passphrase-env)")
     return value
 
 

@@ -164,6 +164,100 @@ def flip(data: bytes, offset: int) -> bytes:
     return data[:offset] + bytes([data[offset] ^ 0xFF]) + data[offset + 1:]
 
 
+# Ed25519 (RFC 8032): the group order L and the encoding of the neutral
+# element (y = 1), a point of small order.
+ED25519_ORDER = 2 ** 252 + 27742317777372353535851937790883648493
+ED25519_IDENTITY = (1).to_bytes(32, "little")
+
+
+def small_order_r_signature(key: env.SecretKey, manifest_bytes: bytes) -> bytes:
+    """A signature by `key` whose R is the neutral element: S = k·a mod L.
+
+    It satisfies the cofactorless equation [S]B = R + [k]A, so OpenSSL
+    accepts it; libsodium refuses a small-order R (§3: not valid).
+    """
+    expanded = bytearray(hashlib.sha512(key.secret).digest()[:32])
+    expanded[0] &= 248
+    expanded[31] = (expanded[31] & 127) | 64
+    scalar = int.from_bytes(expanded, "little")
+    message = env.signed_message(manifest_bytes)
+    k = int.from_bytes(hashlib.sha512(ED25519_IDENTITY + key.public_key + message).digest(),
+                       "little") % ED25519_ORDER
+    return ED25519_IDENTITY + (k * scalar % ED25519_ORDER).to_bytes(32, "little")
+
+
+def non_canonical_s_signature(key: env.SecretKey, manifest_bytes: bytes) -> bytes:
+    """A valid signature by `key` with S replaced by S + L (non-canonical)."""
+    signature = key.sign(env.signed_message(manifest_bytes))
+    s_value = int.from_bytes(signature[32:], "little") + ED25519_ORDER
+    return signature[:32] + s_value.to_bytes(32, "little")
+
+
+# The content types of §3's grammar, accepted and refused.
+CONTENT_TYPES_ACCEPTED = ("text/x-gcode", "model/3mf", "a/b", "9/9", "text/x!#$&-^_.+",
+                          "application/vnd.ipp3d.envelope", "x/" + "y" * 125)
+CONTENT_TYPES_REFUSED = ("text/x-gcode;charset=utf-8", "text/x-gcode; a=b", "text", "text/",
+                         "/x-gcode", "text/x/y", "-text/x", "text/-x", ".text/x", "text/.x",
+                         "text/+x", "text/x*gcode", "text/x%gcode", "text/x~g", "text/x=g",
+                         "text/x{g}", "text/x\"g", "text/x'g", "Text/x-gcode", "text/X-GCODE",
+                         "text/x gcode", "text/x-gcode ", " text/x-gcode", "text/x-gcode\n",
+                         "text//x")
+
+# Key-file comments (raw bytes) and whether §2 allows them.
+KEY_COMMENTS = (
+    ("empty", b"", True),
+    ("plain", b"Ada's printer", True),
+    ("non-ASCII", "Ada’s Würfel – 20 mm".encode(), True),
+    ("leading and trailing spaces", b"  a  ", True),
+    ("C1 control U+0085", b"a\xc2\x85b", True),
+    ("line separator U+2028", "a\u2028b".encode(), True),
+    ("colon-space inside", b"a: b", True),
+    ("tab", b"a\tb", False),
+    ("NUL", b"a\x00b", False),
+    ("ESC", b"a\x1bb", False),
+    ("unit separator U+001F", b"a\x1fb", False),
+    ("DEL", b"a\x7fb", False),
+    ("CR", b"a\rb", False),
+    ("invalid UTF-8", b"a\xffb", False),
+    ("overlong UTF-8", b"a\xc0\xafb", False),
+    ("surrogate", b"a\xed\xa0\x80b", False),
+    ("above U+10FFFF", b"a\xf4\x90\x80\x80b", False),
+)
+
+# Document names (raw bytes) and whether §3 allows them.
+DOCUMENT_NAMES = (
+    ("largest code point U+10FFFF", b"\xf4\x8f\xbf\xbf", True),
+    ("C1 control U+0085", b"a\xc2\x85b", True),
+    ("C1 control U+009F", b"\xc2\x9f", True),
+    ("noncharacter U+FFFE", b"\xef\xbf\xbe", True),
+    ("byte order mark", b"\xef\xbb\xbfa", True),
+    ("line separator U+2028", "a\u2028b".encode(), True),
+    ("right-to-left override", "a\u202eb".encode(), True),
+    ("empty", b"", True),
+    ("overlong 2-byte '/'", b"\xc0\xaf", False),
+    ("overlong NUL", b"\xc0\x80", False),
+    ("overlong 3-byte", b"\xe0\x80\xaf", False),
+    ("overlong 4-byte", b"\xf0\x80\x80\xaf", False),
+    ("surrogate U+D800", b"\xed\xa0\x80", False),
+    ("surrogate U+DFFF", b"\xed\xbf\xbf", False),
+    ("above U+10FFFF", b"\xf4\x90\x80\x80", False),
+    ("lead byte F5", b"\xf5\x80\x80\x80", False),
+    ("lone continuation byte", b"a\x80b", False),
+    ("sequence cut short", b"a\xc3", False),
+    ("tab", b"a\tb", False),
+    ("CR", b"a\rb", False),
+    ("ESC", b"a\x1bb", False),
+    ("DEL", b"a\x7fb", False),
+)
+
+
+def manifest_with_raw_name(manifest: env.Manifest, raw_name: bytes) -> bytes:
+    """The encoding of `manifest` with its document name replaced by raw bytes."""
+    encoded = env.encode_manifest(manifest, validate=False)
+    name_length = len(manifest.document_name.encode("utf-8"))
+    return encoded[:len(encoded) - name_length - 2] + struct.pack(">H", len(raw_name)) + raw_name
+
+
 class TempDirTestCase(unittest.TestCase):
     """A test case with a fresh temporary directory in self.dir."""
 
@@ -337,6 +431,150 @@ class KeyFileTest(TempDirTestCase):
         with self.assertRaisesRegex(env.KeyFileError, "exists"):
             env.write_key_pair(path, Keys.stranger)
 
+    # Cases docs/envelope.md §2 decides since a0be5b8 ------------------------
+
+    def test_empty_passphrase_means_not_protected(self):
+        # §2: "An empty passphrase means 'not protected' (protection: none)."
+        text = env.format_secret_key_file(Keys.author, "")
+        self.assertEqual(text, env.format_secret_key_file(Keys.author))
+        self.assertIn(b"protection: none\n", text)
+        path = self.path("k")
+        env.write_key_pair(path, Keys.author, passphrase="")
+        self.assertIn(b"protection: none\n", self.read("k"))
+        # A protected file never opens with the empty passphrase: it is taken
+        # as no passphrase, and Argon2id does not run.
+        protected = env.format_secret_key_file(Keys.author, "pw", opslimit=1, memlimit=8192)
+        for passphrase in ("", None):
+            with self.subTest(passphrase=passphrase), \
+                    mock.patch.object(env, "_passphrase_key") as kdf:
+                with self.assertRaisesRegex(env.KeyFileError, "passphrase is needed"):
+                    env.parse_secret_key_file(protected, passphrase)
+                kdf.assert_not_called()
+        # An unprotected file ignores a passphrase.
+        self.assertEqual(env.parse_secret_key_file(text, "anything"), Keys.author)
+
+    def test_argon2_ranges_are_inclusive(self):
+        text = env.format_secret_key_file(Keys.author, "pw", opslimit=1, memlimit=8192).decode()
+        for opslimit, memlimit in ((1, 8192), (10, 8192), (1, 268435456)):
+            edited = (text.replace("kdf-opslimit: 1\n", f"kdf-opslimit: {opslimit}\n")
+                      .replace("kdf-memlimit: 8192\n", f"kdf-memlimit: {memlimit}\n"))
+            with self.subTest(opslimit=opslimit, memlimit=memlimit), \
+                    mock.patch.object(env, "_passphrase_key", return_value=bytes(32)) as kdf:
+                # The (mocked) key is wrong, but the ranges were accepted.
+                with self.assertRaises(env.WrongPassphrase):
+                    env.parse_secret_key_file(edited.encode(), "pw")
+                kdf.assert_called_once_with("pw", mock.ANY, opslimit, memlimit)
+        with self.assertRaises(ValueError):
+            env.format_secret_key_file(Keys.author, "pw", opslimit=11, memlimit=8192)
+
+    def test_numbers_are_canonical_decimal(self):
+        text = env.format_secret_key_file(Keys.author, "pw", opslimit=1, memlimit=8192).decode()
+        bad_opslimits = ("+1", "-1", " 1", "1 ", "01", "0x1", "1.0", "1e0", "", "\u0661", "\uff11")
+        bad_memlimits = ("08192", "8192 ", "+8192", "8_192", "8,192", "0x2000", "8192.0", "8 KiB")
+        cases = ([("kdf-opslimit: 1\n", f"kdf-opslimit: {value}\n", value, "line 7")
+                  for value in bad_opslimits]
+                 + [("kdf-memlimit: 8192\n", f"kdf-memlimit: {value}\n", value, "line 8")
+                    for value in bad_memlimits])
+        for old, new, value, where in cases:
+            with self.subTest(repr(value)), mock.patch.object(env, "_passphrase_key") as kdf:
+                with self.assertRaisesRegex(env.KeyFileError, where):
+                    env.parse_secret_key_file(text.replace(old, new).encode(), "pw")
+                kdf.assert_not_called()
+
+    def test_base64_has_one_canonical_form(self):
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        plain = env.format_secret_key_file(Keys.author).decode()
+        protected = env.format_secret_key_file(Keys.author, "pw", opslimit=1, memlimit=8192).decode()
+
+        def value(text: str, name: str) -> str:
+            return re.search(f"^{name}: (.*)$", text, re.MULTILINE).group(1)
+
+        def variants(encoded: str):
+            padding = len(encoded) - len(encoded.rstrip("="))
+            if padding:  # 72 bytes fill whole base64 groups: no padding, no unused bits
+                last = encoded[-padding - 1]
+                # Set the lowest unused bit of the last digit before the padding.
+                yield "unused bits set", (encoded[:-padding - 1]
+                                          + alphabet[alphabet.index(last) | 1] + "=" * padding)
+                yield "padding left out", encoded.rstrip("=")
+            yield "extra padding", encoded + "="
+            yield "space inside", encoded[:4] + " " + encoded[4:]
+            yield "line break inside", encoded[:4] + "\n" + encoded[4:]
+            yield "URL-safe alphabet", encoded.replace("+", "-").replace("/", "_") + "-"
+            yield "trailing space", encoded + " "
+
+        cases = [(plain, "public-key", "line 4"), (plain, "secret-key", "line 6"),
+                 (protected, "kdf-salt", "line 6"), (protected, "secret-key", "line 9")]
+        for text, name, where in cases:
+            encoded = value(text, name)
+            for what, changed in variants(encoded):
+                with self.subTest(name=name, what=what), \
+                        mock.patch.object(env, "_passphrase_key") as kdf:
+                    with self.assertRaisesRegex(env.KeyFileError, where):
+                        env.parse_secret_key_file(
+                            text.replace(f"{name}: {encoded}\n", f"{name}: {changed}\n").encode(), "pw")
+                    kdf.assert_not_called()
+
+    def test_separator_is_exactly_colon_space(self):
+        good = env.format_public_key_file(Keys.author.public("c")).decode()
+        cases = {
+            "no space": good.replace("algorithm: ", "algorithm:"),
+            "two spaces": good.replace("algorithm: ", "algorithm:  "),
+            "space before the colon": good.replace("algorithm: ", "algorithm : "),
+            "tab": good.replace("algorithm: ", "algorithm:\t"),
+            "upper-case name": good.replace("algorithm: ", "Algorithm: "),
+            "upper-case value": good.replace("algorithm: ed25519", "algorithm: Ed25519"),
+            "trailing space": good.replace("algorithm: ed25519", "algorithm: ed25519 "),
+            "equals sign": good.replace("algorithm: ", "algorithm= "),
+        }
+        for name, text in cases.items():
+            with self.subTest(name), self.assertRaisesRegex(env.KeyFileError, "line 2"):
+                env.parse_public_key_file(text.encode())
+
+    def test_comment_characters(self):
+        # §2: UTF-8 without control characters (U+0000-U+001F, U+007F); may be empty.
+        good = env.format_public_key_file(Keys.author.public())
+        for name, raw, accepted in KEY_COMMENTS:
+            text = good + b"comment: " + raw + b"\n"
+            with self.subTest(name):
+                if accepted:
+                    comment = env.parse_public_key_file(text).comment
+                    self.assertEqual(comment, raw.decode("utf-8"))
+                    self.assertEqual(env.format_public_key_file(Keys.author.public(comment)), text)
+                else:
+                    with self.assertRaisesRegex(env.KeyFileError, "line 5"):
+                        env.parse_public_key_file(text)
+        for comment in ("a\tb", "a\x7fb", "a\nb", "a\ud800b"):
+            with self.subTest(write=repr(comment)), self.assertRaises(ValueError):
+                env.format_public_key_file(Keys.author.public(comment))
+
+    def test_key_file_errors_name_the_line(self):
+        good = env.format_public_key_file(Keys.author.public())
+        cases = {
+            "empty file": (b"", "line 1"),
+            "invalid UTF-8 on line 2": (good.replace(b"algorithm", b"algo\xffrithm"), "line 2"),
+            "byte order mark": (b"\xef\xbb\xbf" + good, "line 1"),
+            "no final LF after line 4": (good[:-1], "line 4"),
+            "comment without LF": (good + b"comment: x", "line 5"),
+            "NUL byte on line 3": (good.replace(b"key-id: ", b"key-id: \x00"), "line 3"),
+        }
+        for name, (text, where) in cases.items():
+            with self.subTest(name), self.assertRaisesRegex(env.KeyFileError, where):
+                env.parse_public_key_file(text)
+
+    def test_only_the_0044_bits_refuse_a_secret_key_file(self):
+        path = self.path("author")
+        env.write_key_pair(path, Keys.author)
+        for mode in range(0o400, 0o1000):
+            os.chmod(path, mode)
+            refused = bool(mode & 0o044)
+            with self.subTest(mode=oct(mode)):
+                if refused:
+                    with self.assertRaisesRegex(env.KeyFileError, "chmod 600"):
+                        env.read_secret_key_file(path)
+                else:
+                    self.assertEqual(env.read_secret_key_file(path), Keys.author)
+
 
 class ManifestTest(unittest.TestCase):
     def manifest(self, **changes) -> env.Manifest:
@@ -421,6 +659,57 @@ class ManifestTest(unittest.TestCase):
         self.assertTrue(env.verify_signature(Keys.author.public_key, manifest_bytes, signature))
         self.assertFalse(env.verify_signature(Keys.author.public_key, manifest_bytes,
                                               Keys.author.sign(manifest_bytes)))
+
+    # Cases docs/envelope.md §3 decides since a0be5b8 ------------------------
+
+    def test_content_type_grammar(self):
+        for content_type in CONTENT_TYPES_ACCEPTED:
+            with self.subTest(content_type):
+                manifest = self.manifest(content_type=content_type)
+                self.assertEqual(env.decode_manifest(env.encode_manifest(manifest)), manifest)
+        for content_type in CONTENT_TYPES_REFUSED:
+            with self.subTest(content_type):
+                with self.assertRaises(env.ManifestError):
+                    env.decode_manifest(self.encoded(content_type=content_type))
+                with self.assertRaises(env.ManifestError):
+                    env.encode_manifest(self.manifest(content_type=content_type))
+
+    def test_document_name_utf8_rules(self):
+        manifest = self.manifest()
+        for name, raw, allowed in DOCUMENT_NAMES:
+            with self.subTest(name):
+                data = manifest_with_raw_name(manifest, raw)
+                if allowed:
+                    self.assertEqual(env.decode_manifest(data).document_name, raw.decode("utf-8"))
+                else:
+                    with self.assertRaises(env.ManifestError):
+                        env.decode_manifest(data)
+        # A str with a lone surrogate has no UTF-8 form: the writer refuses it too.
+        with self.assertRaisesRegex(env.ManifestError, "surrogate"):
+            env.encode_manifest(self.manifest(document_name="a\ud800b"))
+
+    def test_largest_manifest_and_the_4030_limit(self):
+        largest = self.manifest(content_type="a/" + "b" * 125, recipients=tuple(
+            sorted(bytes([i]) * 16 for i in range(16))), licence=env.Licence("L" * 64, 1),
+            document_name="n" * 255)
+        self.assertEqual(len(env.encode_manifest(largest)), 802)
+        with self.assertRaisesRegex(env.ManifestError, "4030"):
+            env.decode_manifest(env.encode_manifest(largest) + bytes(4031 - 802))
+
+    def test_signature_verification_is_libsodiums(self):
+        # §3: crypto_sign_verify_detached refuses non-canonical S, small-order
+        # public keys and small-order R, where OpenSSL accepts the last two.
+        manifest_bytes = env.encode_manifest(self.manifest())
+        small_r = small_order_r_signature(Keys.author, manifest_bytes)
+        self.assertTrue(env.verify_signature_openssl(Keys.author.public_key, manifest_bytes, small_r))
+        self.assertFalse(env.verify_signature(Keys.author.public_key, manifest_bytes, small_r))
+        trivial = ED25519_IDENTITY + bytes(32)  # R = neutral, S = 0: "valid" for A = neutral
+        self.assertTrue(env.verify_signature_openssl(ED25519_IDENTITY, manifest_bytes, trivial))
+        self.assertFalse(env.verify_signature(ED25519_IDENTITY, manifest_bytes, trivial))
+        self.assertFalse(env.verify_signature(
+            Keys.author.public_key, manifest_bytes, non_canonical_s_signature(Keys.author, manifest_bytes)))
+        honest = Keys.author.sign(env.signed_message(manifest_bytes))  # OpenSSL signs
+        self.assertTrue(env.verify_signature(Keys.author.public_key, manifest_bytes, honest))
 
 
 PAYLOAD_SIZES = (0, 1, SMALL_CHUNK - 1, SMALL_CHUNK, SMALL_CHUNK + 1, 5 * SMALL_CHUNK + 3)
@@ -825,6 +1114,149 @@ class RefusalTest(unittest.TestCase):
                        delivered.append)
         self.assertEqual(delivered, [])
 
+    # Cases docs/envelope.md §4.4 and §6 decide since a0be5b8 ------------------
+
+    def test_too_large_is_refused_at_step_3(self):
+        # §6 step 3: the reader's own payload limit, before steps 4-8.
+        small = printer_policy(max_payload_length=len(self.payload) - 1)
+        stranger_block = signed_block(make_manifest(self.payload, signer_key_id=Keys.stranger.key_id),
+                                      Keys.stranger)
+        cases = {
+            "mode 0": valid_mode0(self.payload),
+            "mode 1": valid_mode1(self.payload),
+            "and an unknown signer": craft_mode0(stranger_block, self.payload),
+            "and a bad signature": craft_mode0(signed_block(make_manifest(self.payload),
+                                                            Keys.stranger), self.payload),
+            "and addressed elsewhere": valid_mode0(self.payload,
+                                                   recipients=(Keys.other_printer.key_id,)),
+            "and expired": valid_mode0(self.payload, created=NOW - 7200, not_after=NOW - 3600),
+            "and not yet valid": valid_mode0(self.payload, created=NOW + 3600, not_after=NOW + 7200),
+            "and an unsupported content type": valid_mode0(self.payload, content_type="model/3mf"),
+            "and a digest mismatch": flip(valid_mode0(self.payload), 5000),
+            "and truncated in the payload": valid_mode0(self.payload)[:-1],
+        }
+        policy = dataclasses.replace(small, accepted_content_types=frozenset({"text/x-gcode"}))
+        for name, data in cases.items():
+            with self.subTest(name):
+                delivered = []
+                with self.assertRaises(env.EnvelopeRefused) as caught:
+                    read_bytes(data, policy, delivered.append)
+                self.assertEqual(caught.exception.reason, env.TOO_LARGE, caught.exception.detail)
+                self.assertEqual(delivered, [])
+        # Steps 1-3 (malformed) and 2 (cannot-decrypt) still come first.
+        self.assertRefused(env.MALFORMED, valid_mode0(self.payload, content_type="Text/X"), small)
+        self.assertRefused(env.MALFORMED, valid_mode1(
+            self.payload, Mode1Parts(clear_length=len(self.payload) + 1)), small)
+        self.assertRefused(env.CANNOT_DECRYPT, flip(valid_mode1(self.payload), 144 + 100), small)
+
+    def test_signature_rules_of_libsodium(self):
+        manifest = make_manifest(self.payload)
+        manifest_bytes = env.encode_manifest(manifest)
+        for name, signature in (
+                ("small-order R", small_order_r_signature(Keys.author, manifest_bytes)),
+                ("non-canonical S", non_canonical_s_signature(Keys.author, manifest_bytes))):
+            with self.subTest(name):
+                block = env.encode_header_block(manifest_bytes, signature)
+                self.assertRefused(env.BAD_SIGNATURE, craft_mode0(block, self.payload))
+        # A trusted small-order public key: R = neutral, S = 0 solves OpenSSL's equation.
+        neutral = env.PublicKey(env.ED25519, ED25519_IDENTITY)
+        weak_bytes = env.encode_manifest(make_manifest(self.payload, signer_key_id=neutral.key_id))
+        block = env.encode_header_block(weak_bytes, ED25519_IDENTITY + bytes(32))
+        self.assertRefused(env.BAD_SIGNATURE, craft_mode0(block, self.payload),
+                           printer_policy(trusted_signers=env.trust_store([neutral])))
+
+    def test_step_9_checks_come_in_order(self):
+        # §6 step 9: tampered, truncated, trailing-data, digest-mismatch.
+        mode0 = valid_mode0(self.payload)
+        mode1 = valid_mode1(self.payload)
+        cases = [
+            (env.TRAILING_DATA, "mode 0 altered, plus a byte", flip(mode0, 5000) + b"\n"),
+            (env.TRUNCATED, "mode 0 altered, minus a byte", flip(mode0, 5000)[:-1]),
+            (env.TAMPERED, "mode 1 chunk altered, plus a byte", flip(mode1, 4257 + 10) + b"\n"),
+            (env.TAMPERED, "mode 1 chunk altered, final message cut", flip(mode1, 4257 + 10)[:-5]),
+            (env.TRUNCATED, "mode 1 final message missing, signed digest wrong",
+             valid_mode1(self.payload, Mode1Parts(final_message=False), payload_digest=bytes(32))),
+            (env.TRAILING_DATA, "mode 1 plus a byte, signed digest wrong",
+             valid_mode1(self.payload, payload_digest=bytes(32)) + b"\n"),
+        ]
+        for reason, name, data in cases:
+            with self.subTest(name):
+                self.assertRefused(reason, data)
+
+    def test_input_ending_early_is_truncated_wherever_it_ends(self):
+        # §6: only an empty input, or one whose first bytes are not (a prefix
+        # of) the magic, is malformed; any other early end is truncated,
+        # even when the bytes present would be refused later for another reason.
+        mode0 = valid_mode0(self.payload)
+        elsewhere = valid_mode1(self.payload, Mode1Parts(recipient=Keys.other_printer))
+        truncated = {
+            "1 byte of the magic": mode0[:1],
+            "the magic only": mode0[:8],
+            "9 bytes, version 2": mode0[:8] + b"\x02",
+            "11 bytes, mode 7": mode0[:9] + b"\x07\x00",
+            "preamble only": mode0[:12],
+            "mode 1 to another printer, cut inside the encryption header": elsewhere[:12 + 20],
+            "mode 1 with message 1 altered, cut inside message 1": flip(
+                valid_mode1(self.payload), 144 + 100)[:1000],
+            "mode 0 with a malformed manifest, cut inside the header block": valid_mode0(
+                self.payload, content_type="Text/X")[:200],
+        }
+        for name, data in truncated.items():
+            with self.subTest(name):
+                self.assertRefused(env.TRUNCATED, data)
+        for name, data in {"empty": b"", "1 wrong byte": b"X", "IPP4": b"IPP4",
+                           "lower-case magic": b"ipp3denv" + mode0[8:]}.items():
+            with self.subTest(name):
+                self.assertRefused(env.MALFORMED, data)
+        # Each part (preamble, encryption header, message 1) is read whole
+        # before it is checked, but step 2 checks the recipient and opens the
+        # sealed key before it reads message 1 (the C++ reader agrees; see
+        # README, remaining ambiguities).
+        self.assertRefused(env.WRONG_RECIPIENT, elsewhere[:1000])
+        self.assertRefused(env.WRONG_RECIPIENT, elsewhere[:144])
+        self.assertRefused(env.CANNOT_DECRYPT, flip(valid_mode1(self.payload), 12 + 28 + 40)[:1000])
+
+    def test_message_tags(self):
+        # §4.4: TAG_FINAL before the final message (message 1 included) or another
+        # tag on the final message is truncated; TAG_PUSH/TAG_REKEY on message 1
+        # or a payload chunk is malformed. Message 1's tag is known at step 2,
+        # so it comes before the checks of steps 3-8; a chunk's only at step 9.
+        stranger_parts = Mode1Parts()
+
+        def by_stranger(parts: Mode1Parts) -> bytes:
+            manifest = make_manifest(self.payload, encrypted=True, recipients=(Keys.printer.key_id,),
+                                     signer_key_id=Keys.stranger.key_id)
+            return craft_mode1(signed_block(manifest, Keys.stranger), self.payload, parts)
+
+        cases = [
+            (env.TRUNCATED, "message 1 FINAL", valid_mode1(self.payload, Mode1Parts(header_tag=3))),
+            (env.MALFORMED, "message 1 PUSH", valid_mode1(self.payload, Mode1Parts(header_tag=1))),
+            (env.MALFORMED, "message 1 REKEY", valid_mode1(self.payload, Mode1Parts(header_tag=2))),
+            (env.MALFORMED, "chunk 1 PUSH", valid_mode1(self.payload, Mode1Parts(chunk_tags={0: 1}))),
+            (env.MALFORMED, "last chunk REKEY", valid_mode1(self.payload, Mode1Parts(chunk_tags={3: 2}))),
+            (env.TRUNCATED, "chunk 2 FINAL", valid_mode1(self.payload, Mode1Parts(chunk_tags={1: 3}))),
+            (env.TRUNCATED, "message 1 FINAL, unknown signer",
+             by_stranger(dataclasses.replace(stranger_parts, header_tag=3))),
+            (env.TRUNCATED, "message 1 FINAL, expired", valid_mode1(
+                self.payload, Mode1Parts(header_tag=3), created=NOW - 7200, not_after=NOW - 3600)),
+            (env.TRUNCATED, "message 1 FINAL, chunk size 1023",
+             valid_mode1(self.payload, Mode1Parts(header_tag=3, chunk_size=1023))),
+            (env.MALFORMED, "message 1 PUSH, unknown signer",
+             by_stranger(dataclasses.replace(stranger_parts, header_tag=1))),
+            (env.UNKNOWN_SIGNER, "chunk 1 PUSH, unknown signer",
+             by_stranger(dataclasses.replace(stranger_parts, chunk_tags={0: 1}))),
+            (env.EXPIRED, "chunk 1 FINAL, expired", valid_mode1(
+                self.payload, Mode1Parts(chunk_tags={0: 3}), created=NOW - 7200, not_after=NOW - 3600)),
+        ]
+        for reason, name, data in cases:
+            with self.subTest(name):
+                self.assertRefused(reason, data)
+        for tag in (env.TAG_MESSAGE, 1, 2):
+            with self.subTest(final_tag=tag):
+                manifest = make_manifest(self.payload, encrypted=True, recipients=(Keys.printer.key_id,))
+                self.assertRefused(env.TRUNCATED, craft_mode1_with_tail(
+                    signed_block(manifest), self.payload, tag))
+
 
 def craft_mode1_with_tail(block: bytes, payload: bytes, tail_tag: int) -> bytes:
     """A mode-1 envelope whose last (empty) message carries `tail_tag`."""
@@ -880,6 +1312,13 @@ class CommandLineTest(TempDirTestCase):
         result = self.run_tool("open", "--trust", "author.pub", "doc.ipp3d", "-o", "plain")
         self.assertEqual((result.returncode, result.stderr.split(":")[0]), (1, "trailing-data"))
         self.assertFalse(os.path.exists(self.path("plain")))
+
+    def test_empty_passphrase_is_refused_by_keygen(self):
+        result = self.run_tool("keygen", "--out", "author", "--passphrase-env", "PP",
+                               env_vars={"PP": ""})
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("empty passphrase means not protected", result.stderr)
+        self.assertFalse(os.path.exists(self.path("author")))
 
     def test_group_readable_secret_key_is_refused(self):
         self.run_tool("keygen", "--out", "author")
@@ -1319,13 +1758,31 @@ class CrossImplementationTest(TempDirTestCase):
         env.write_key_pair(self.path("author"), author)
         self.write("doc.gcode", document(10))
         for mode, expected in ((0o600, True), (0o400, True), (0o620, True), (0o602, True),
-                               (0o640, False), (0o604, False), (0o644, False)):
+                               (0o700, True), (0o622, True), (0o611, True), (0o640, False),
+                               (0o604, False), (0o644, False), (0o660, False), (0o606, False),
+                               (0o444, False)):
             with self.subTest(mode=oct(mode)):
                 os.chmod(self.path("author"), mode)
                 cpp_accepts = self.cpp("sign", "--key", "author", "doc.gcode", "-o",
                                        "out").returncode == 0
                 self.assertEqual((python_accepts(env.read_secret_key_file, self.path("author")),
                                   cpp_accepts), (expected, expected))
+
+    def test_small_order_public_key_is_refused_by_both(self):
+        # §3: libsodium's rules. A trusted key that is the neutral element
+        # "verifies" R = neutral, S = 0 under OpenSSL; both readers refuse it.
+        neutral = env.PublicKey(env.ED25519, ED25519_IDENTITY)
+        self.write("neutral.pub", env.format_public_key_file(neutral))
+        payload = document(100)
+        manifest_bytes = env.encode_manifest(make_manifest(payload, signer_key_id=neutral.key_id))
+        self.write("weak.ipp3d", craft_mode0(env.encode_header_block(
+            manifest_bytes, ED25519_IDENTITY + bytes(32)), payload))
+        with self.assertRaises(env.EnvelopeRefused) as caught:
+            env.read_envelope(self.path("weak.ipp3d"),
+                              env.ReaderPolicy(trusted_signers=env.trust_store([neutral])))
+        self.assertEqual(caught.exception.reason, env.BAD_SIGNATURE)
+        result = self.cpp_verify("weak.ipp3d", "--json", trust="neutral.pub")
+        self.assertEqual(cpp_verdict(result), env.BAD_SIGNATURE, result.stdout + result.stderr)
 
     def test_cpp_and_python_agree_on_crafted_envelopes(self):
         author = self.cpp_keygen("author")
@@ -1378,6 +1835,19 @@ def public_key_file_variants(key: env.SecretKey):
     yield "lines swapped", good.replace(b"algorithm: ed25519\nkey-id: " + key_id_hex,
                                         b"key-id: " + key_id_hex + b"\nalgorithm: ed25519"), False
     yield "another key's ID", good.replace(key_id_hex, b"0" * 32), False
+    # Decided by docs/envelope.md §2 since a0be5b8.
+    for name, raw, accepted in KEY_COMMENTS:
+        yield f"comment: {name}", good + b"comment: " + raw + b"\n", accepted
+    yield "byte order mark", b"\xef\xbb\xbf" + good, False
+    yield "invalid UTF-8 on line 2", good.replace(b"algorithm", b"algo\xffrithm"), False
+    yield "space before the colon", good.replace(b"algorithm: ", b"algorithm : "), False
+    yield "tab after the colon", good.replace(b"algorithm: ", b"algorithm:\t"), False
+    yield "upper-case name", good.replace(b"algorithm: ", b"Algorithm: "), False
+    yield "upper-case algorithm", good.replace(b"algorithm: ed25519", b"algorithm: Ed25519"), False
+    yield "base64 with extra padding", good.replace(encoded, encoded + b"="), False
+    yield "base64 with a space inside", good.replace(encoded, encoded[:4] + b" " + encoded[4:]), False
+    yield "URL-safe base64", good.replace(encoded, encoded.replace(b"+", b"-").replace(b"/", b"_")
+                                          .replace(b"=", b"") + b"-"), False
 
 
 def secret_key_file_variants(key: env.SecretKey):
@@ -1394,6 +1864,23 @@ def secret_key_file_variants(key: env.SecretKey):
     yield "memlimit 256 MiB + 1", protected.replace(b"kdf-memlimit: 8192",
                                                     b"kdf-memlimit: 268435457"), "pw", False
     yield "unknown protection", plain.replace(b"protection: none", b"protection: aes"), None, False
+    # Decided by docs/envelope.md §2 since a0be5b8.
+    yield "opslimit 10, memlimit 8 KiB", env.format_secret_key_file(
+        key, "pw", opslimit=10, memlimit=8192), "pw", True
+    for value in (b"+1", b" 1", b"1 ", b"0x1", b"1.0", b"\xd9\xa1"):  # last: ARABIC-INDIC DIGIT ONE
+        yield f"opslimit {value!r}", protected.replace(b"kdf-opslimit: 1\n",
+                                                       b"kdf-opslimit: " + value + b"\n"), "pw", False
+    for value in (b"08192", b"0x2000", b"8192.0", b"8_192"):
+        yield f"memlimit {value!r}", protected.replace(b"kdf-memlimit: 8192\n",
+                                                       b"kdf-memlimit: " + value + b"\n"), "pw", False
+    salt = re.search(rb"^kdf-salt: (.*)$", protected, re.MULTILINE).group(1)
+    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    twisted_salt = salt[:-3] + alphabet[alphabet.index(salt[-3]) | 1:][:1] + b"=="
+    yield "kdf-salt with unused bits set", protected.replace(salt, twisted_salt), "pw", False
+    yield "upper-case key ID", plain.replace(key.key_id.hex().encode(),
+                                             key.key_id.hex().upper().encode()), None, False
+    yield "protected, empty passphrase", protected, "", False
+    yield "unprotected, empty passphrase", plain, "", True
 
 
 def cpp_verdict(result: subprocess.CompletedProcess) -> str:
@@ -1409,7 +1896,7 @@ def crafted_envelopes(author: env.SecretKey, printer: env.SecretKey):
     """(expected verdict, name, envelope bytes) for a reader with `printer`'s key trusting `author`.
 
     Covers every refusal reason a stateless reader without a lifetime limit
-    gives, and the cases where §6 names no reason (see README).
+    gives, and the cases docs/envelope.md decides since a0be5b8 (see README).
     """
     payload = document(3 * 1024 + 5)
     parts = Mode1Parts(recipient=printer)
@@ -1484,3 +1971,54 @@ def crafted_envelopes(author: env.SecretKey, printer: env.SecretKey):
     yield "digest-mismatch", "mode 0 payload altered", flip(good0, 4108 + 10)
     yield "digest-mismatch", "mode 1 signed digest of another document", mode1(
         payload_digest=bytes(32))
+    # Decided by docs/envelope.md since a0be5b8 --------------------------------
+    for content_type in CONTENT_TYPES_ACCEPTED:
+        yield "valid", f"content type {content_type!r}", mode0(content_type=content_type)
+    for content_type in CONTENT_TYPES_REFUSED:
+        if content_type.isascii() and 1 <= len(content_type) <= 127:
+            yield "malformed", f"content type {content_type!r}", mode0(content_type=content_type)
+    for name, raw, allowed in DOCUMENT_NAMES:
+        block = header_block(manifest_with_raw_name(manifest(), raw), author)
+        yield "valid" if allowed else "malformed", f"name: {name}", craft_mode0(block, payload)
+    manifest_bytes = env.encode_manifest(manifest())
+    yield "bad-signature", "signature with a small-order R", craft_mode0(env.encode_header_block(
+        manifest_bytes, small_order_r_signature(author, manifest_bytes)), payload)
+    yield "bad-signature", "signature with a non-canonical S", craft_mode0(env.encode_header_block(
+        manifest_bytes, non_canonical_s_signature(author, manifest_bytes)), payload)
+    elsewhere = mode1(dataclasses.replace(parts, recipient=Keys.other_printer))
+    yield "malformed", "1 wrong byte", b"X"
+    yield "truncated", "1 byte of the magic", good0[:1]
+    yield "truncated", "the magic only", good0[:8]
+    yield "truncated", "9 bytes, version 2", good0[:8] + b"\x02"
+    yield "truncated", "11 bytes, mode 7", good0[:9] + b"\x07\x00"
+    yield "truncated", "preamble only", good0[:12]
+    yield "truncated", "to another printer, cut inside the encryption header", elsewhere[:32]
+    yield "truncated", "malformed manifest, cut inside the header block", mode0(
+        content_type="Text/X")[:200]
+    yield "truncated", "message 1 altered, cut inside message 1", flip(good1, 144 + 100)[:1000]
+    yield "wrong-recipient", "to another printer, cut inside message 1", elsewhere[:1000]
+    yield "wrong-recipient", "to another printer, cut after the encryption header", elsewhere[:144]
+    yield "cannot-decrypt", "sealed key altered, cut inside message 1", flip(good1, 12 + 28 + 40)[:1000]
+    yield "truncated", "mode 0 altered minus a byte", flip(good0, 5000)[:-1]
+    yield "tampered", "mode 1 chunk altered plus a byte", flip(good1, 4257 + 10) + b"\n"
+    yield "trailing-data", "mode 1 plus a byte, signed digest wrong", mode1(
+        payload_digest=bytes(32)) + b"\n"
+    yield "truncated", "mode 1 without the final message, signed digest wrong", mode1(
+        dataclasses.replace(parts, final_message=False), payload_digest=bytes(32))
+    yield "malformed", "message 1 tagged REKEY", mode1(dataclasses.replace(parts, header_tag=2))
+    yield "malformed", "last chunk tagged REKEY", mode1(dataclasses.replace(parts, chunk_tags={3: 2}))
+    yield "truncated", "message 1 tagged FINAL, expired", mode1(
+        dataclasses.replace(parts, header_tag=3), created=NOW - 7200, not_after=NOW - 3600)
+    yield "truncated", "message 1 tagged FINAL, chunk size 1023", mode1(
+        dataclasses.replace(parts, header_tag=3, chunk_size=1023))
+    yield "expired", "chunk 1 tagged FINAL, expired", mode1(
+        dataclasses.replace(parts, chunk_tags={0: 3}), created=NOW - 7200, not_after=NOW - 3600)
+    yield "unknown-signer", "chunk 1 tagged PUSH, unknown signer", craft_mode1(signed_block(
+        manifest(encrypted=True, recipients=(printer.key_id,), signer_key_id=stranger.key_id),
+        stranger), payload, dataclasses.replace(parts, chunk_tags={0: 1}))
+    yield "malformed", "message 1 tagged PUSH, unknown signer", craft_mode1(signed_block(
+        manifest(encrypted=True, recipients=(printer.key_id,), signer_key_id=stranger.key_id),
+        stranger), payload, dataclasses.replace(parts, header_tag=1))
+    yield "malformed", "chunk size 1023, unknown signer", craft_mode1(signed_block(
+        manifest(encrypted=True, recipients=(printer.key_id,), signer_key_id=stranger.key_id),
+        stranger), payload, dataclasses.replace(parts, chunk_size=1023))
