@@ -252,7 +252,8 @@ TEST(SecretKeyFile, PassphraseProtection) {
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().message, path.string() + ": wrong passphrase");
   for (const PassphraseProvider& none :
-       {PassphraseProvider{}, PassphraseProvider([] { return std::optional<std::string>(); })}) {
+       {PassphraseProvider{}, PassphraseProvider([] { return std::optional<std::string>(); }),
+        PassphraseProvider([] { return std::optional<std::string>(std::string()); })}) {
     const auto refused = read_secret_key_file(path, none);
     ASSERT_FALSE(refused.ok());
     EXPECT_THAT(refused.error().message, HasSubstr("protected by a passphrase"));

@@ -170,7 +170,7 @@ Status read_secret(KeyFileLines& lines, const KeyFields& fields, const Passphras
   if (!parsed) return std::move(parsed).error();
   if (Status end = lines.expect_end(); !end) return end;
   std::optional<std::string> given = passphrase ? passphrase() : std::nullopt;
-  if (!given) {
+  if (!given || given->empty()) {  // an empty passphrase is none (docs/envelope.md §2)
     return Error{IPP_STATUS_ERROR_NOT_AUTHORIZED,
                  lines.source() + " is protected by a passphrase and none was given", "passphrase", 0};
   }
