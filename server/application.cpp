@@ -1,5 +1,6 @@
 #include "application.hpp"
 
+#include "backend/moonraker_backend.hpp"
 #include "backend/virtual_backend.hpp"
 #include "document_format.hpp"
 #include "ipp/operator_ops.hpp"
@@ -8,6 +9,7 @@
 #include "web/operator_page.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -29,13 +31,24 @@ pappl_loglevel_t pappl_log_level(const std::string& level) {
   return PAPPL_LOGLEVEL_INFO;
 }
 
-// The backend a printer's configuration asks for.
-std::unique_ptr<Backend> make_backend(const config::PrinterConfig& printer,
-                                      const std::filesystem::path& state_dir) {
+// The backend a printer's configuration asks for; for "moonraker" an
+// unreadable or unsafe API key file is a start error naming the file.
+Result<std::unique_ptr<Backend>> make_backend(const config::PrinterConfig& printer,
+                                              const std::filesystem::path& state_dir) {
+  if (printer.backend == "moonraker" && printer.moonraker) {
+    auto key = load_moonraker_api_key(printer.moonraker->api_key_file);
+    if (!key) return start_error("printer " + printer.name + " moonraker.api_key_file", key.error().message);
+    MoonrakerOptions options;
+    options.url = printer.moonraker->url;
+    options.api_key = std::move(key).value();
+    options.query_timeout = std::chrono::seconds(printer.moonraker->timeout_seconds);
+    options.control_timeout = std::chrono::seconds(std::max(120, printer.moonraker->timeout_seconds));
+    return std::unique_ptr<Backend>(std::make_unique<MoonrakerBackend>(std::move(options)));
+  }
   VirtualBackendOptions options;
   options.storage_dir = state_dir / "virtual" / printer.name;
   options.seconds_per_layer = printer.virtual_seconds_per_layer;
-  return std::make_unique<VirtualBackend>(options);
+  return std::unique_ptr<Backend>(std::make_unique<VirtualBackend>(options));
 }
 
 }  // namespace
@@ -57,8 +70,10 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   for (const auto& printer : app->settings_.config.printers) {
     auto keys = load_or_create_printer_keys(state_dir, printer.name);
     if (!keys) return keys.error();
+    auto backend = make_backend(printer, state_dir);
+    if (!backend) return backend.error();
     app->printers_.push_back(
-        std::make_unique<PrinterRuntime>(printer, *app->store_, make_backend(printer, state_dir),
+        std::make_unique<PrinterRuntime>(printer, *app->store_, std::move(backend).value(),
                                          std::move(keys).value(), state_dir / "verified" / printer.name));
   }
   std::vector<PrinterRuntime*> runtimes;

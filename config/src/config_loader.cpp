@@ -14,6 +14,7 @@
 #include <iterator>
 #include <system_error>
 #include <tuple>
+#include <utility>
 
 namespace ipp3d::config {
 namespace internal {
@@ -128,6 +129,19 @@ void read_virtual(TableReader& printer, PrinterConfig& p) {
   reader.finish();
 }
 
+// Reads the [printer.moonraker] table (settings of the "moonraker" backend).
+void read_moonraker(TableReader& printer, PrinterConfig& p) {
+  const toml::table* table = printer.table("moonraker");
+  if (table == nullptr) return;
+  TableReader reader(*table, join_path(printer.path(), "moonraker"), printer.diagnostics());
+  MoonrakerConfig moonraker;
+  reader.read("url", moonraker.url, Need::kRequired);
+  reader.read("api_key_file", moonraker.api_key_file, Need::kRequired);
+  reader.read("timeout_seconds", moonraker.timeout_seconds);
+  reader.finish();
+  p.moonraker = std::move(moonraker);
+}
+
 // Reads the optional [printer.limits] table (the G-code gate's limits).
 void read_limits(TableReader& printer, GcodeLimits& l) {
   const toml::table* table = printer.table("limits");
@@ -182,6 +196,7 @@ PrinterConfig read_printer(TableReader& reader) {
   p.bed = read_heater(reader, "bed", Need::kOptional);
   p.chamber = read_heater(reader, "chamber", Need::kOptional);
   read_virtual(reader, p);
+  read_moonraker(reader, p);
   read_limits(reader, p.limits);
   read_security(reader, p.security);
   p.macros = read_tables<Macro>(reader, "macro", Need::kOptional, read_macro);

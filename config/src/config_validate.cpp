@@ -4,6 +4,7 @@
 #include "diagnostics.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -340,8 +341,8 @@ void validate_identity(const PrinterConfig& p, const std::string& path, Diagnost
   if (!is_printer_name(p.name)) {
     d.check(join_path(path, "name"), "\"" + p.name + "\" must be 1 to 63 letters, digits, '-' or '_'");
   }
-  if (p.backend != "virtual") {
-    d.check(join_path(path, "backend"), "unknown backend \"" + p.backend + "\"; allowed: virtual");
+  if (p.backend != "virtual" && p.backend != "moonraker") {
+    d.check(join_path(path, "backend"), "unknown backend \"" + p.backend + "\"; allowed: virtual, moonraker");
   }
   for (const auto& [key, text] : {std::pair{"make_and_model", &p.make_and_model},
                                   std::pair{"location", &p.location}, std::pair{"info", &p.info}}) {
@@ -350,6 +351,48 @@ void validate_identity(const PrinterConfig& p, const std::string& path, Diagnost
   if (p.platform_shape != "rectangle" && p.platform_shape != "ellipse") {
     d.check(join_path(path, "platform_shape"),
             "\"" + p.platform_shape + "\" is not one of rectangle, ellipse");
+  }
+}
+
+// True when `host` is a loopback name or address: localhost, ::1 or 127.x.y.z.
+bool is_loopback_host(std::string_view host) {
+  std::string lower(host);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "localhost" || lower == "::1") return true;
+  int octets[4] = {0, 0, 0, 0};
+  std::string_view rest = host;
+  for (int i = 0; i < 4; ++i) {
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), octets[i]);
+    if (ec != std::errc{} || end == rest.data() || octets[i] < 0 || octets[i] > 255) return false;
+    rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
+    if (i < 3) {
+      if (rest.empty() || rest.front() != '.') return false;
+      rest.remove_prefix(1);
+    }
+  }
+  return rest.empty() && octets[0] == 127;
+}
+
+// Checks [printer.moonraker] against the printer's backend.
+void validate_moonraker(const PrinterConfig& p, const std::string& path, Diagnostics& d) {
+  const std::string table = join_path(path, "moonraker");
+  if (p.backend == "moonraker" && !p.moonraker) {
+    d.check(table,
+            "a [printer.moonraker] table with url and api_key_file is required for backend \"moonraker\"");
+  }
+  if (!p.moonraker) return;
+  if (p.backend == "virtual") {
+    d.check(table,
+            "[printer.moonraker] is only allowed with backend = \"moonraker\" (backend is \"virtual\")");
+  }
+  if (const std::string problem = moonraker_url_problem(p.moonraker->url); !problem.empty()) {
+    d.check(join_path(table, "url"), "\"" + p.moonraker->url + "\" is refused: " + problem);
+  }
+  if (p.moonraker->api_key_file.empty()) d.check(join_path(table, "api_key_file"), "must not be empty");
+  if (p.moonraker->timeout_seconds < 1 || p.moonraker->timeout_seconds > 600) {
+    d.check(join_path(table, "timeout_seconds"),
+            std::to_string(p.moonraker->timeout_seconds) + " must be 1 to 600 seconds");
   }
 }
 
@@ -370,6 +413,7 @@ void validate_printer(const PrinterConfig& p, const std::string& path, Diagnosti
     d.check(join_path(path, "virtual.seconds_per_layer"),
             number(p.virtual_seconds_per_layer) + " must be a finite number of seconds, at least 0");
   }
+  validate_moonraker(p, path, d);
   validate_macros(p, path, d);
   validate_materials(p, path, d);
   validate_limits(p.limits, path, d);
@@ -403,6 +447,49 @@ void validate(const Config& config, Diagnostics& d) {
 }
 
 }  // namespace internal
+
+std::string moonraker_url_problem(std::string_view url) {
+  const bool https = url.starts_with("https://");
+  if (!https && !url.starts_with("http://")) return "it must start with http:// or https://";
+  std::string_view rest = url.substr(https ? 8 : 7);
+  const std::size_t authority_end = std::min(rest.find_first_of("/?#"), rest.size());
+  const std::string_view authority = rest.substr(0, authority_end);
+  const std::string_view tail = rest.substr(authority_end);
+  if (!tail.empty() && tail != "/") {
+    return "give only scheme, host and port (e.g. http://127.0.0.1:7125), no path, query or fragment";
+  }
+  if (authority.find('@') != std::string_view::npos) {
+    return "it must not contain user information (the API key belongs in api_key_file)";
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return "the IPv6 address lacks its closing ']'";
+    host = authority.substr(1, close - 1);
+    const std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return "unexpected text after the IPv6 address";
+    if (!after.empty()) port = after.substr(1);
+  } else if (const std::size_t colon = authority.find(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (authority.find(':', colon + 1) != std::string_view::npos) return "an IPv6 address goes in brackets";
+  }
+  if (host.empty()) return "it has no host";
+  if (!port.empty() || authority.ends_with(':')) {
+    int value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc{} || end != port.data() + port.size() || value < 1 || value > 65535) {
+      return "the port must be 1 to 65535";
+    }
+  }
+  if (!https && !internal::is_loopback_host(host)) {
+    return "plain http:// is accepted only to a loopback address (127.0.0.0/8, [::1], localhost), since the "
+           "API "
+           "key and every job would cross the network unencrypted; use https:// for a remote Moonraker";
+  }
+  return "";
+}
 
 ConfigErrors validate_config(const Config& config) {
   internal::Diagnostics diagnostics("");

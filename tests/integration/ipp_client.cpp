@@ -98,6 +98,40 @@ TestConfig::TestConfig(double seconds_per_layer, bool auto_start_next, bool requ
 
 std::vector<std::string> TestConfig::args() const { return {"--config", file().string()}; }
 
+MoonrakerTestConfig::MoonrakerTestConfig(const std::string& url, const std::filesystem::path& api_key_file,
+                                         bool auto_start_next) {
+  std::ofstream out(file());
+  out << "[[printer]]\n"
+         "name = \"virtual-fdm\"\n"
+         "backend = \"moonraker\"\n"
+      << "auto_start_next = " << (auto_start_next ? "true" : "false") << "\n"
+      << "loaded_material = \"pla-generic\"\n"
+         "[printer.moonraker]\n"
+      << "url = \"" << url << "\"\n"
+      << "api_key_file = \"" << api_key_file.string() << "\"\n"
+      << "timeout_seconds = 10\n"
+         "[printer.volume]\n"
+         "x = { min = 0, max = 220 }\n"
+         "y = { min = 0, max = 220 }\n"
+         "z = { min = 0, max = 250 }\n"
+         "[printer.hotend]\n"
+         "min_temp = 0\nmax_temp = 280\n"
+         "[printer.bed]\n"
+         "min_temp = 0\nmax_temp = 110\n"
+         "[[printer.macro]]\n"
+         "name = \"PRINT_START\"\n"
+         "hotend_temperature_params = [\"EXTRUDER\"]\n"
+         "bed_temperature_params = [\"BED\"]\n"
+         "[[printer.macro]]\n"
+         "name = \"PRINT_END\"\n"
+         "[[printer.material]]\n"
+         "key = \"pla-generic\"\nname = \"Generic PLA\"\ntype = \"pla\"\n"
+         "hotend_temp = [190, 230]\nbed_temp = [50, 70]\n";
+  if (!out) ADD_FAILURE() << "cannot write " << file();
+}
+
+std::vector<std::string> MoonrakerTestConfig::args() const { return {"--config", file().string()}; }
+
 std::string read_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::stringstream text;

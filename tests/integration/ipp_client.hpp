@@ -54,6 +54,20 @@ class TestConfig {
   TempDir dir_;
 };
 
+// TestConfig's printer ("virtual-fdm", PLA loaded, signed jobs only) on the
+// "moonraker" backend: [printer.moonraker] with `url` and `api_key_file`.
+class MoonrakerTestConfig {
+ public:
+  MoonrakerTestConfig(const std::string& url, const std::filesystem::path& api_key_file,
+                      bool auto_start_next = true);
+  // "--config FILE", for ServerProcess's extra arguments.
+  [[nodiscard]] std::vector<std::string> args() const;
+  [[nodiscard]] std::filesystem::path file() const { return dir_.path() / "ipp3d-moonraker-test.toml"; }
+
+ private:
+  TempDir dir_;
+};
+
 // A sample from the shared test data, e.g. "torus-curaengine-marlin.gcode"
 // (IPP3D_TESTDATA_DIR is defined for each integration test executable).
 #ifdef IPP3D_TESTDATA_DIR

@@ -215,9 +215,9 @@ const ErrorCase kValueCases[] = {
                "printer[0].material[0].bed_temp", 23,
                "t.toml:23: printer[0].material[0].bed_temp: is set but the printer has no heated bed "
                "([printer.bed])"),
-    error_case("UnknownBackend", {{"name = \"p1\"", "name = \"p1\"\nbackend = \"moonraker\""}},
+    error_case("UnknownBackend", {{"name = \"p1\"", "name = \"p1\"\nbackend = \"octoprint\""}},
                "printer[0].backend", 6,
-               "t.toml:6: printer[0].backend: unknown backend \"moonraker\"; allowed: virtual"),
+               "t.toml:6: printer[0].backend: unknown backend \"octoprint\"; allowed: virtual, moonraker"),
     error_case("ListenWithoutPort", {{"\"127.0.0.1:8631\"", "\"localhost\""}}, "server.listen", 2,
                "t.toml:2: server.listen: \"localhost\" is not HOST:PORT with a port from 1 to 65535 (IPv6 as "
                "\"[::1]:8631\")"),

@@ -106,10 +106,20 @@ struct SecurityConfig {
   bool operator==(const SecurityConfig&) const = default;
 };
 
+// The [printer.moonraker] table: how the "moonraker" backend reaches
+// Moonraker (docs/configuration.md). The key file is read when the server
+// starts, not by the loader.
+struct MoonrakerConfig {
+  std::string url;           // "http://" + loopback host (127.0.0.0/8, ::1, localhost) or "https://"
+  std::string api_key_file;  // file holding Moonraker's API key; must not be readable by group or others
+  int timeout_seconds = 10;  // limit of status queries; print-control calls wait max(120, this) seconds
+  bool operator==(const MoonrakerConfig&) const = default;
+};
+
 // One [[printer]] table.
 struct PrinterConfig {
   std::string name;                 // queue name: letters, digits, '-' and '_'
-  std::string backend = "virtual";  // "virtual" (later: "moonraker")
+  std::string backend = "virtual";  // "virtual" or "moonraker"
   std::string make_and_model = "ipp3d Virtual FDM Printer";
   std::string location;
   std::string info;
@@ -129,6 +139,7 @@ struct PrinterConfig {
   std::optional<std::string> loaded_material;  // key loaded at first start
   // Virtual backend: simulated seconds per layer (0 = as fast as possible).
   double virtual_seconds_per_layer = 0.5;
+  std::optional<MoonrakerConfig> moonraker;  // [printer.moonraker]; required for backend "moonraker"
   bool operator==(const PrinterConfig&) const = default;
 };
 
@@ -181,6 +192,11 @@ attributes::PrinterCapabilities capabilities_for(const PrinterConfig& printer,
 
 // Converts one configured material to a materials-col value.
 attributes::Material material_for(const PrinterConfig& printer, const MaterialConfig& material);
+
+// Why `url` is not acceptable as a Moonraker URL, or "" when it is: only
+// "http://" to a loopback host (127.0.0.0/8, [::1], localhost) or "https://"
+// to any host, with an optional port and nothing after it but "/".
+std::string moonraker_url_problem(std::string_view url);
 
 // Joins errors into one multi-line message (for printing to stderr).
 std::string format_errors(const ConfigErrors& errors);
