@@ -1,7 +1,8 @@
 #include "intake/document_check.hpp"
 
-#include "ipp3d/gcode/checker.hpp"
 #include "ipp3d/trust/sha256.hpp"
+
+#include "intake/parallel_gate.hpp"
 
 #include <array>
 #include <cerrno>
@@ -16,11 +17,6 @@ namespace {
 using trust::EnvelopeError;
 using trust::EnvelopeProblem;
 using CheckResult = Result<VerifiedDocument, EnvelopeError>;
-
-// Bytes as the text the gate reads.
-std::string_view as_text(std::span<const std::uint8_t> bytes) {
-  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
-}
 
 // The largest document the printer accepts, in bytes.
 std::uint64_t max_document_size(const DocumentPolicy& policy) {
@@ -56,7 +52,7 @@ EnvelopeError io_error(const std::string& what) {
 
 // Plain G-code (printers that do not require signatures): the spool file is
 // the plaintext; its SHA-256 and size are computed and the gate is fed.
-CheckResult check_plain(const DocumentRequest& request, std::uint64_t max_size, gcode::Checker& gate) {
+CheckResult check_plain(const DocumentRequest& request, std::uint64_t max_size, ParallelGate& gate) {
   Fd file(::open(request.spool_file.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) return io_error("cannot read the spooled document");
   trust::Sha256 hash;
@@ -74,7 +70,7 @@ CheckResult check_plain(const DocumentRequest& request, std::uint64_t max_size, 
           "the document is larger than the " + std::to_string(max_size >> 20) + " MiB this printer accepts"};
     }
     const std::span<const std::uint8_t> chunk{buffer.data(), static_cast<std::size_t>(got)};
-    gate.feed(as_text(chunk));
+    gate.feed(chunk);
     if (!hash.update(chunk)) break;
   }
   const auto digest = hash.finish();
@@ -138,12 +134,12 @@ trust::EnvelopeStatus check_claims(const trust::EnvelopeReader& reader, const Do
 
 // Step 9: streams the payload into the verified file (created 0600) and the gate.
 trust::EnvelopeStatus write_payload(trust::EnvelopeReader& reader, const std::filesystem::path& output,
-                                    gcode::Checker& gate) {
+                                    ParallelGate& gate) {
   ::unlink(output.c_str());  // a stale file of an interrupted check
   Fd out(::open(output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (out.get() < 0) return io_error("cannot create " + output.string());
   auto status = reader.read_payload([&out, &gate](std::span<const std::uint8_t> bytes) -> Status {
-    gate.feed(as_text(bytes));
+    gate.feed(bytes);
     while (!bytes.empty()) {
       const ssize_t written = ::write(out.get(), bytes.data(), bytes.size());
       if (written < 0 && errno == EINTR) continue;
@@ -160,7 +156,7 @@ trust::EnvelopeStatus write_payload(trust::EnvelopeReader& reader, const std::fi
 }
 
 // Steps 1-9 of an envelope; `manifest_out` receives the manifest once read.
-CheckResult check_envelope(const DocumentRequest& request, const DocumentPolicy& policy, gcode::Checker& gate,
+CheckResult check_envelope(const DocumentRequest& request, const DocumentPolicy& policy, ParallelGate& gate,
                            std::optional<trust::Manifest>& manifest_out) {
   Fd file(::open(request.spool_file.c_str(), O_RDONLY | O_CLOEXEC));
   if (file.get() < 0) return io_error("cannot read the spooled document");
@@ -227,7 +223,7 @@ Result<VerifiedDocument, DocumentRefusal> check_document(const DocumentRequest& 
         EnvelopeError{EnvelopeProblem::kMalformed,
                       "this printer prints signed jobs only: sign the G-code with `ipp3d sign`"});
   }
-  gcode::Checker gate(policy.limits, request.job);
+  ParallelGate gate(policy.limits, request.job);
   std::optional<trust::Manifest> manifest;
   auto checked = request.is_envelope ? check_envelope(request, policy, gate, manifest)
                                      : check_plain(request, max_document_size(policy), gate);
