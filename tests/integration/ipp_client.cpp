@@ -57,42 +57,56 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-TestConfig::TestConfig(double seconds_per_layer, bool auto_start_next, bool require_signature) {
-  std::ofstream out(file());
+namespace {
+
+// The tables every test printer shares: a 220 x 220 x 250 mm volume, hotend
+// 0-280 °C, bed 0-110 °C, the PRINT_START/PRINT_END macros, and PLA and PETG.
+constexpr const char* kPrinterTables =
+    "[printer.volume]\n"
+    "x = { min = 0, max = 220 }\n"
+    "y = { min = 0, max = 220 }\n"
+    "z = { min = 0, max = 250 }\n"
+    "[printer.home]\n"
+    "x = 0\ny = 0\nz = 0\n"
+    "[printer.hotend]\n"
+    "min_temp = 0\nmax_temp = 280\n"
+    "[printer.bed]\n"
+    "min_temp = 0\nmax_temp = 110\n"
+    "[[printer.macro]]\n"
+    "name = \"PRINT_START\"\n"
+    "hotend_temperature_params = [\"EXTRUDER\"]\n"
+    "bed_temperature_params = [\"BED\"]\n"
+    "[[printer.macro]]\n"
+    "name = \"PRINT_END\"\n"
+    "[[printer.material]]\n"
+    "key = \"pla-generic\"\nname = \"Generic PLA\"\ntype = \"pla\"\n"
+    "hotend_temp = [190, 230]\nbed_temp = [50, 70]\n"
+    "[[printer.material]]\n"
+    "key = \"petg-generic\"\nname = \"Generic PETG\"\ntype = \"pet\"\n"
+    "hotend_temp = [220, 250]\nbed_temp = [70, 90]\n";
+
+// The [[printer]] keys every test printer shares, then its `backend`.
+void write_printer_head(std::ostream& out, const char* backend, bool auto_start_next) {
   out << "[[printer]]\n"
          "name = \"virtual-fdm\"\n"
-         "backend = \"virtual\"\n"
-         "platform_shape = \"rectangle\"\n"
+      << "backend = \"" << backend << "\"\n"
+      << "platform_shape = \"rectangle\"\n"
       << "auto_start_next = " << (auto_start_next ? "true" : "false") << "\n"
       << "nozzle_diameter = 0.4\n"
          "filament_diameter = 1.75\n"
-         "loaded_material = \"pla-generic\"\n"
-         "[printer.volume]\n"
-         "x = { min = 0, max = 220 }\n"
-         "y = { min = 0, max = 220 }\n"
-         "z = { min = 0, max = 250 }\n"
-         "[printer.home]\n"
-         "x = 0\ny = 0\nz = 0\n"
-         "[printer.hotend]\n"
-         "min_temp = 0\nmax_temp = 280\n"
-         "[printer.bed]\n"
-         "min_temp = 0\nmax_temp = 110\n"
-         "[printer.virtual]\n"
+         "loaded_material = \"pla-generic\"\n";
+}
+
+}  // namespace
+
+TestConfig::TestConfig(double seconds_per_layer, bool auto_start_next, bool require_signature) {
+  std::ofstream out(file());
+  write_printer_head(out, "virtual", auto_start_next);
+  out << "[printer.virtual]\n"
       << "seconds_per_layer = " << seconds_per_layer << "\n"
       << "[printer.security]\n"
       << "require_signature = " << (require_signature ? "true" : "false") << "\n"
-      << "[[printer.macro]]\n"
-         "name = \"PRINT_START\"\n"
-         "hotend_temperature_params = [\"EXTRUDER\"]\n"
-         "bed_temperature_params = [\"BED\"]\n"
-         "[[printer.macro]]\n"
-         "name = \"PRINT_END\"\n"
-         "[[printer.material]]\n"
-         "key = \"pla-generic\"\nname = \"Generic PLA\"\ntype = \"pla\"\n"
-         "hotend_temp = [190, 230]\nbed_temp = [50, 70]\n"
-         "[[printer.material]]\n"
-         "key = \"petg-generic\"\nname = \"Generic PETG\"\ntype = \"pet\"\n"
-         "hotend_temp = [220, 250]\nbed_temp = [70, 90]\n";
+      << kPrinterTables;
   if (!out) ADD_FAILURE() << "cannot write " << file();
 }
 
@@ -101,32 +115,12 @@ std::vector<std::string> TestConfig::args() const { return {"--config", file().s
 MoonrakerTestConfig::MoonrakerTestConfig(const std::string& url, const std::filesystem::path& api_key_file,
                                          bool auto_start_next) {
   std::ofstream out(file());
-  out << "[[printer]]\n"
-         "name = \"virtual-fdm\"\n"
-         "backend = \"moonraker\"\n"
-      << "auto_start_next = " << (auto_start_next ? "true" : "false") << "\n"
-      << "loaded_material = \"pla-generic\"\n"
-         "[printer.moonraker]\n"
+  write_printer_head(out, "moonraker", auto_start_next);
+  out << "[printer.moonraker]\n"
       << "url = \"" << url << "\"\n"
       << "api_key_file = \"" << api_key_file.string() << "\"\n"
       << "timeout_seconds = 10\n"
-         "[printer.volume]\n"
-         "x = { min = 0, max = 220 }\n"
-         "y = { min = 0, max = 220 }\n"
-         "z = { min = 0, max = 250 }\n"
-         "[printer.hotend]\n"
-         "min_temp = 0\nmax_temp = 280\n"
-         "[printer.bed]\n"
-         "min_temp = 0\nmax_temp = 110\n"
-         "[[printer.macro]]\n"
-         "name = \"PRINT_START\"\n"
-         "hotend_temperature_params = [\"EXTRUDER\"]\n"
-         "bed_temperature_params = [\"BED\"]\n"
-         "[[printer.macro]]\n"
-         "name = \"PRINT_END\"\n"
-         "[[printer.material]]\n"
-         "key = \"pla-generic\"\nname = \"Generic PLA\"\ntype = \"pla\"\n"
-         "hotend_temp = [190, 230]\nbed_temp = [50, 70]\n";
+      << kPrinterTables;
   if (!out) ADD_FAILURE() << "cannot write " << file();
 }
 
