@@ -174,9 +174,10 @@ Result<std::string> load_moonraker_api_key(const std::filesystem::path& file) {
     const std::string name = file.string();
     std::error_code ec;
     const fs::file_status info = fs::status(file, ec);
-    if (ec)
+    if (ec) {
       return backend_error(IPP_STATUS_ERROR_INTERNAL,
                            "cannot read API key file " + name + ": " + ec.message());
+    }
     if (!fs::is_regular_file(info)) {
       return backend_error(IPP_STATUS_ERROR_INTERNAL, "API key file " + name + " is not a regular file");
     }

@@ -36,7 +36,7 @@ class ParallelGate {
 
  private:
   static constexpr std::size_t kBuffers = 4;
-  static constexpr std::size_t kBufferSize = 256 * 1024;
+  static constexpr std::size_t kBufferSize = std::size_t{256} * 1024;
   void check_loop();
 
   gcode::Limits limits_;
