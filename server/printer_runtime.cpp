@@ -105,4 +105,14 @@ Status PrinterRuntime::mark_plate_used() {
   return {};
 }
 
+void PrinterRuntime::set_pause_origin(std::string who) {
+  const std::lock_guard lock(mutex_);
+  pause_origin_ = std::move(who);
+}
+
+std::string PrinterRuntime::pause_origin() const {
+  const std::lock_guard lock(mutex_);
+  return pause_origin_;
+}
+
 }  // namespace ipp3d::server

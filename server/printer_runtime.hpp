@@ -73,6 +73,12 @@ class PrinterRuntime {
   // A print ended: the plate holds a part (unless auto_start_next).
   Status mark_plate_used();
 
+  // Who paused the current print through ipp3d (e.g. "operator alice"), or
+  // "" when ipp3d did not pause it (then the printer paused by itself).
+  // Set by Suspend-Current-Job and the web button, cleared on resume.
+  void set_pause_origin(std::string who);
+  [[nodiscard]] std::string pause_origin() const;
+
  private:
   Status set_loaded(const std::optional<std::string>& key);
   void publish_capabilities();
@@ -87,10 +93,11 @@ class PrinterRuntime {
   std::unique_ptr<JobIntake> intake_;   // thread-safe itself
   pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
 
-  mutable std::mutex mutex_;  // guards loaded_, plate_clear_ and capabilities_
+  mutable std::mutex mutex_;  // guards loaded_, plate_clear_, capabilities_ and pause_origin_
   std::optional<std::string> loaded_;
   bool plate_clear_ = true;
   attributes::PrinterCapabilities capabilities_;
+  std::string pause_origin_;
 };
 
 }  // namespace ipp3d::server

@@ -5,6 +5,7 @@
 
 #include "ipp3d/result.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -28,11 +29,17 @@ const char* print_state_name(PrintState state);
 struct PrintStatus {
   bool ready = false;         // the machine accepts commands (Klippy ready)
   std::string ready_message;  // why not ready, e.g. "Klipper is shutting down"
+  // Klippy's state as Moonraker reports it: "ready", "startup", "shutdown",
+  // "error", or "disconnected" (Klipper not connected to Moonraker).
+  std::string klippy_state = "ready";
   PrintState state = PrintState::kStandby;
   std::string file;                                  // the file being (or last) printed, as named on upload
   std::string message;                               // error or pause text from the printer
   int current_layer = 0;                             // 1-based layer being printed, 0 = not started
   int total_layers = 0;                              // 0 = unknown
+  bool layers_reported = false;                      // the layers above come from the printer itself
+  std::uint64_t file_position = 0;                   // bytes of `file` read so far (virtual_sdcard)
+  std::string display_message;                       // the printer's display text (M117), e.g. a runout note
   double progress = 0.0;                             // 0..1 by file position
   double elapsed_seconds = 0;                        // since the print started, excluding pauses
   double hotend_temperature = 0, hotend_target = 0;  // °C

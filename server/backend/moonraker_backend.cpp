@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <fstream>
@@ -24,7 +25,8 @@ constexpr std::size_t kMaxKeyFileBytes = 4096;  // an API key file larger than t
 constexpr std::size_t kMaxKeyLength = 256;      // Moonraker's keys are 32 hex digits
 constexpr std::uintmax_t kUploadBytesPerSecond = std::uintmax_t{8} * 1024 * 1024;  // added upload time
 constexpr const char* kStatusTarget =
-    "/printer/objects/query?print_stats&virtual_sdcard&webhooks&extruder&heater_bed&pause_resume";
+    "/printer/objects/query?print_stats&virtual_sdcard&webhooks&extruder&heater_bed&pause_resume&"
+    "display_status";
 
 // An Error with `status` and `message`.
 Error backend_error(ipp_status_t status, std::string message) {
@@ -229,6 +231,7 @@ Result<PrintStatus> MoonrakerBackend::query_status() {
   PrintStatus status;
   if (answer->status == 404 || answer->status == 503) {
     status.ready = false;
+    status.klippy_state = "disconnected";
     status.ready_message = answer->status == 404 ? "Klipper has not connected to Moonraker yet"
                                                  : "Klipper is not connected to Moonraker";
     return status;
@@ -244,6 +247,7 @@ Result<PrintStatus> MoonrakerBackend::query_status() {
         "Moonraker's status answer lacks print_stats or webhooks; is this a Klipper printer?");
   }
   const std::string klippy_state = string_at(webhooks, "state");
+  status.klippy_state = klippy_state;
   status.ready = klippy_state == "ready";
   status.ready_message = clean_text(string_at(webhooks, "state_message"));
   if (!status.ready && status.ready_message.empty())
@@ -259,12 +263,17 @@ Result<PrintStatus> MoonrakerBackend::query_status() {
   const json* info = member(*print_stats, "info");
   status.current_layer = static_cast<int>(number_at(info, "current_layer"));
   status.total_layers = static_cast<int>(number_at(info, "total_layer"));
+  const json* reported_layer = info != nullptr ? member(*info, "current_layer") : nullptr;
+  status.layers_reported = reported_layer != nullptr && reported_layer->is_number();
   if (status.total_layers <= 0) {
     const std::lock_guard lock(mutex_);
     const auto known = layers_.find(status.file);
     status.total_layers = known != layers_.end() ? known->second : 0;
   }
-  status.progress = number_at(member(*objects, "virtual_sdcard"), "progress");
+  const json* sdcard = member(*objects, "virtual_sdcard");
+  status.progress = number_at(sdcard, "progress");
+  status.file_position = static_cast<std::uint64_t>(std::max(0.0, number_at(sdcard, "file_position")));
+  status.display_message = clean_text(string_at(member(*objects, "display_status"), "message"));
   const json* extruder = member(*objects, "extruder");
   status.hotend_temperature = number_at(extruder, "temperature");
   status.hotend_target = number_at(extruder, "target");
