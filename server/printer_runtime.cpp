@@ -115,4 +115,35 @@ std::string PrinterRuntime::pause_origin() const {
   return pause_origin_;
 }
 
+void PrinterRuntime::set_machine_status(PrintStatus status) {
+  const std::lock_guard lock(mutex_);
+  machine_status_ = std::move(status);
+}
+
+std::optional<PrintStatus> PrinterRuntime::machine_status() const {
+  const std::lock_guard lock(mutex_);
+  return machine_status_;
+}
+
+void PrinterRuntime::set_config_problem(std::string problem) {
+  const std::lock_guard lock(mutex_);
+  config_problem_ = std::move(problem);
+}
+
+std::string PrinterRuntime::config_problem() const {
+  const std::lock_guard lock(mutex_);
+  return config_problem_;
+}
+
+std::string PrinterRuntime::machine_problem() const {
+  const std::lock_guard lock(mutex_);
+  if (!config_problem_.empty()) return config_problem_;
+  if (machine_status_ && !machine_status_->ready) {
+    return "The printer is not ready: " + (machine_status_->ready_message.empty()
+                                               ? machine_status_->klippy_state
+                                               : machine_status_->ready_message);
+  }
+  return {};
+}
+
 }  // namespace ipp3d::server

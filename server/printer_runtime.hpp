@@ -79,6 +79,19 @@ class PrinterRuntime {
   void set_pause_origin(std::string who);
   [[nodiscard]] std::string pause_origin() const;
 
+  // The machine's last status as polled by the printer monitor; nullopt
+  // before its first answer.
+  void set_machine_status(PrintStatus status);
+  [[nodiscard]] std::optional<PrintStatus> machine_status() const;
+  // Why the machine's setup is unsafe to print on (set by check_machine(),
+  // machine_check.hpp: an unsafe Moonraker configuration, limits above
+  // Klipper's ...), or "" when it is fine.
+  void set_config_problem(std::string problem);
+  [[nodiscard]] std::string config_problem() const;
+  // Why no job may start now: the configuration problem, else why the
+  // machine is not ready (from the last status), else "".
+  [[nodiscard]] std::string machine_problem() const;
+
  private:
   Status set_loaded(const std::optional<std::string>& key);
   void publish_capabilities();
@@ -93,11 +106,15 @@ class PrinterRuntime {
   std::unique_ptr<JobIntake> intake_;   // thread-safe itself
   pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
 
-  mutable std::mutex mutex_;  // guards loaded_, plate_clear_, capabilities_ and pause_origin_
+  // Guards loaded_, plate_clear_, capabilities_, pause_origin_,
+  // machine_status_ and config_problem_.
+  mutable std::mutex mutex_;
   std::optional<std::string> loaded_;
   bool plate_clear_ = true;
   attributes::PrinterCapabilities capabilities_;
   std::string pause_origin_;
+  std::optional<PrintStatus> machine_status_;
+  std::string config_problem_;
 };
 
 }  // namespace ipp3d::server
