@@ -63,14 +63,28 @@ void Application::block_shutdown_signals() {
 
 Status Application::load_pappl_state() {
   // Jobs the ledger last saw printing (a kill -9 leaves them so).
+  // Of those, the prints handed to a machine that prints on without us are
+  // followed again (held now, released first, re-attached by the print callback).
   std::vector<InterruptedJob> printing;
+  std::vector<InterruptedJob> reattach;
   for (const auto& printer : printers_) {
     for (const auto& record : store_->jobs(printer->name())) {
-      if (record.state == IPP_JSTATE_PROCESSING) printing.push_back({record.printer, record.job_id});
+      if (record.state != IPP_JSTATE_PROCESSING) continue;
+      printing.push_back({record.printer, record.job_id});
+      if (printer->backend().prints_outlive_server() &&
+          store_->machine_print(record.printer, record.job_id)) {
+        reattach.push_back({record.printer, record.job_id});
+      }
     }
   }
-  auto interrupted = repair_pappl_state(pappl_state_path(), printing);
+  std::vector<InterruptedJob> reattached;
+  auto interrupted = repair_pappl_state(pappl_state_path(), printing, reattach, &reattached);
   if (!interrupted) return interrupted.error();
+  for (const auto& job : reattached) {
+    for (const auto& printer : printers_) {
+      if (printer->name() == job.printer) printer->expect_reattach(job.job_id);
+    }
+  }
   if (std::filesystem::exists(pappl_state_path()) &&
       !papplSystemLoadState(system_, pappl_state_path().c_str())) {
     papplLog(system_, PAPPL_LOGLEVEL_WARN, "Could not load %s; starting with no saved jobs.",

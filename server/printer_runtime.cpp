@@ -6,6 +6,7 @@
 #include "printer_driver.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace ipp3d::server {
 
@@ -113,6 +114,31 @@ void PrinterRuntime::set_pause_origin(std::string who) {
 std::string PrinterRuntime::pause_origin() const {
   const std::lock_guard lock(mutex_);
   return pause_origin_;
+}
+
+void PrinterRuntime::request_heaters_off() {
+  const std::lock_guard lock(mutex_);
+  heaters_off_requested_ = true;
+}
+
+bool PrinterRuntime::take_heaters_off_request() {
+  const std::lock_guard lock(mutex_);
+  return std::exchange(heaters_off_requested_, false);
+}
+
+void PrinterRuntime::expect_reattach(int job_id) {
+  const std::lock_guard lock(mutex_);
+  reattach_.insert(job_id);
+}
+
+bool PrinterRuntime::reattaching(int job_id) const {
+  const std::lock_guard lock(mutex_);
+  return reattach_.contains(job_id);
+}
+
+void PrinterRuntime::reattached(int job_id) {
+  const std::lock_guard lock(mutex_);
+  reattach_.erase(job_id);
 }
 
 void PrinterRuntime::set_machine_status(PrintStatus status) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace ipp3d::server {
@@ -79,6 +80,19 @@ class PrinterRuntime {
   void set_pause_origin(std::string who);
   [[nodiscard]] std::string pause_origin() const;
 
+  // A heaters-off that a job could not deliver (the machine did not
+  // answer): the printer monitor sends it once the machine is ready and not
+  // printing. take_heaters_off_request() returns and clears the request.
+  void request_heaters_off();
+  [[nodiscard]] bool take_heaters_off_request();
+
+  // Jobs that a restarted server follows on the machine again (set at
+  // start-up from the ledger): the scheduler releases them at once and the
+  // print callback re-attaches instead of uploading. reattached() clears it.
+  void expect_reattach(int job_id);
+  [[nodiscard]] bool reattaching(int job_id) const;
+  void reattached(int job_id);
+
   // The machine's last status as polled by the printer monitor; nullopt
   // before its first answer.
   void set_machine_status(PrintStatus status);
@@ -107,7 +121,7 @@ class PrinterRuntime {
   pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
 
   // Guards loaded_, plate_clear_, capabilities_, pause_origin_,
-  // machine_status_ and config_problem_.
+  // machine_status_, config_problem_, heaters_off_requested_ and reattach_.
   mutable std::mutex mutex_;
   std::optional<std::string> loaded_;
   bool plate_clear_ = true;
@@ -115,6 +129,8 @@ class PrinterRuntime {
   std::string pause_origin_;
   std::optional<PrintStatus> machine_status_;
   std::string config_problem_;
+  bool heaters_off_requested_ = false;
+  std::set<int> reattach_;
 };
 
 }  // namespace ipp3d::server

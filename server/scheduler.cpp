@@ -151,6 +151,11 @@ void Scheduler::schedule(PrinterRuntime& printer) {
     pappl_job_t* job = papplPrinterFindJob(pappl_printer, summary.id);
     if (job == nullptr) continue;
     ++position;
+    // A print that went on while the server restarted: follow it again at once.
+    if (printer.reattaching(summary.id)) {
+      if (papplJobRelease(job, nullptr)) busy = true;
+      continue;
+    }
     const bool has_document = papplJobGetFilename(job) != nullptr;
     if (has_document) {
       const JobIntake::Outcome intake = check_arrived_document(job, printer);

@@ -3,6 +3,12 @@
 
 namespace ipp3d::server {
 
+bool is_unknown_outcome(const Error& error) { return error.status == kUnknownOutcomeStatus; }
+
+bool is_no_answer(const Error& error) {
+  return is_unknown_outcome(error) || error.status == IPP_STATUS_ERROR_SERVICE_UNAVAILABLE;
+}
+
 // Klipper's spelling of `state` ("standby", "printing", ...).
 const char* print_state_name(PrintState state) {
   switch (state) {

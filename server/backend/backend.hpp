@@ -5,12 +5,23 @@
 
 #include "ipp3d/result.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 
 namespace ipp3d::server {
+
+// The IPP status of a backend Error that means "the outcome is unknown: ask
+// again" (a timeout, or the connection broke after the request was sent).
+inline constexpr ipp_status_t kUnknownOutcomeStatus = IPP_STATUS_ERROR_TEMPORARY;
+
+// True when `error` means the outcome is unknown: ask for the status again.
+bool is_unknown_outcome(const Error& error);
+// True when the machine did not answer at all: the outcome is unknown, or
+// it could not be reached (IPP_STATUS_ERROR_SERVICE_UNAVAILABLE). Retry later.
+bool is_no_answer(const Error& error);
 
 // Klipper's print_stats.state, plus whether the machine is there at all.
 enum class PrintState {
@@ -54,6 +65,13 @@ struct UploadRequest {
   int total_layers = 0;        // from the G-code, 0 = unknown
 };
 
+// How a print that is no longer the machine's current one ended, as the
+// machine's own history records it.
+struct PastPrint {
+  PrintState state = PrintState::kError;  // kComplete, kCancelled or kError (kPrinting: still in progress)
+  std::string message;                    // why it failed, when known
+};
+
 // All methods are thread-safe: a job's thread drives a print while IPP
 // threads ask for status, cancel, pause or resume. No method blocks longer
 // than its own documented timeout; a timeout is reported as an error whose
@@ -79,6 +97,14 @@ class Backend {
   virtual Status heaters_off() = 0;
   // Emergency stop: the machine halts at once and needs a restart.
   virtual Status emergency_stop() = 0;
+  // How `remote_name`'s last print ended, from the machine's history.
+  // Errors: IPP_STATUS_ERROR_NOT_FOUND when the machine has no record of it.
+  virtual Result<PastPrint> past_print(const std::string& remote_name) = 0;
+  // How often a job follows its print with status().
+  [[nodiscard]] virtual std::chrono::milliseconds poll_interval() const = 0;
+  // True when a print goes on without the server (a real machine), so a
+  // restarted server follows it again; false for the in-process printer.
+  [[nodiscard]] virtual bool prints_outlive_server() const = 0;
 };
 
 }  // namespace ipp3d::server

@@ -216,7 +216,6 @@ Result<std::string> load_moonraker_api_key(const std::filesystem::path& file) {
   });
 }
 
-bool is_unknown_outcome(const Error& error) { return error.status == moonraker::kUnknownOutcomeStatus; }
 
 MoonrakerBackend::MoonrakerBackend(MoonrakerOptions options)
     : options_(std::move(options)), http_(options_.url, options_.api_key) {}
@@ -414,6 +413,45 @@ Status MoonrakerBackend::heaters_off() {
 
 Status MoonrakerBackend::emergency_stop() {
   return guarded([&] { return post("/printer/emergency_stop", "", options_.query_timeout, "stop at once"); });
+}
+
+Result<PastPrint> MoonrakerBackend::past_print(const std::string& remote_name) {
+  return guarded([&]() -> Result<PastPrint> {
+    if (Status valid = check_remote_name(remote_name); !valid) return valid.error();
+    auto metadata = http_.perform(
+        make_call("GET", "/server/files/metadata?filename=" + moonraker::url_encode(remote_name),
+                  options_.query_timeout));
+    if (!metadata) return std::move(metadata).error();
+    const std::string no_record = "the printer has no record of how " + remote_name + " ended";
+    if (metadata->status == 404 || metadata->status == 400) {
+      return backend_error(IPP_STATUS_ERROR_NOT_FOUND, no_record + " (no such file)");
+    }
+    if (metadata->status != 200) return answer_error(*metadata, "look up " + remote_name);
+    const json file = result_of(metadata->body);
+    const std::string job_id = string_at(&file, "job_id");
+    if (job_id.empty()) return backend_error(IPP_STATUS_ERROR_NOT_FOUND, no_record + " (no history job)");
+    auto history = http_.perform(
+        make_call("GET", "/server/history/job?uid=" + moonraker::url_encode(job_id), options_.query_timeout));
+    if (!history) return std::move(history).error();
+    if (history->status == 404) return backend_error(IPP_STATUS_ERROR_NOT_FOUND, no_record + " (history)");
+    if (history->status != 200) return answer_error(*history, "read the history of " + remote_name);
+    const json result = result_of(history->body);
+    const json* job = member(result, "job");
+    const std::string status = string_at(job, "status");
+    if (status == "completed") return PastPrint{PrintState::kComplete, ""};
+    if (status == "cancelled") return PastPrint{PrintState::kCancelled, ""};
+    if (status == "in_progress") return PastPrint{PrintState::kPrinting, ""};
+    if (status == "klippy_shutdown")
+      return PastPrint{PrintState::kError, "Klipper shut down during the print"};
+    if (status == "klippy_disconnect") {
+      return PastPrint{PrintState::kError, "Klipper disconnected during the print"};
+    }
+    if (status == "interrupted")
+      return PastPrint{PrintState::kError, "Moonraker recorded the print as interrupted"};
+    if (status == "error") return PastPrint{PrintState::kError, "the printer reported an error"};
+    return backend_error(IPP_STATUS_ERROR_NOT_FOUND,
+                         no_record + " (history status \"" + clean_text(status) + "\")");
+  });
 }
 
 Status MoonrakerBackend::post(const std::string& target, const std::string& json_body,

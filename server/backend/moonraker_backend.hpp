@@ -36,9 +36,6 @@ struct MoonrakerOptions {
 // ignored). Every message names the file.
 Result<std::string> load_moonraker_api_key(const std::filesystem::path& file);
 
-// True when `error` means "the outcome is unknown" (a timeout or a broken
-// connection after the request was sent): ask for the status again.
-bool is_unknown_outcome(const Error& error);
 
 // A Klipper printer behind one Moonraker instance (see the file comment).
 class MoonrakerBackend final : public Backend {
@@ -66,6 +63,13 @@ class MoonrakerBackend final : public Backend {
   Status heaters_off() override;
   // POST /printer/emergency_stop.
   Status emergency_stop() override;
+  // GET /server/files/metadata (the history job_id of the file's last
+  // print), then GET /server/history/job. Not found: no such file, no
+  // job_id, or no history.
+  Result<PastPrint> past_print(const std::string& remote_name) override;
+  // About once a second (the reference's advice).
+  [[nodiscard]] std::chrono::milliseconds poll_interval() const override { return std::chrono::seconds(1); }
+  [[nodiscard]] bool prints_outlive_server() const override { return true; }
 
  private:
   // status() without the exception guard.

@@ -6,6 +6,7 @@
 // an Error with kUnknownOutcomeStatus.
 #pragma once
 
+#include "backend/backend.hpp"
 #include "ipp3d/result.hpp"
 
 #include <chrono>
@@ -17,9 +18,8 @@
 
 namespace ipp3d::server::moonraker {
 
-// The IPP status of an Error that means "the outcome is unknown: ask again"
-// (a timeout, or the connection broke after the request was sent).
-inline constexpr ipp_status_t kUnknownOutcomeStatus = IPP_STATUS_ERROR_TEMPORARY;
+// See server::kUnknownOutcomeStatus (backend.hpp).
+using server::kUnknownOutcomeStatus;
 
 // An HTTP answer: status code and body (at most 4 MiB are kept).
 struct HttpResponse {

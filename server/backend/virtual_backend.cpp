@@ -317,6 +317,7 @@ Status VirtualBackend::start(const std::string& remote_name) {
     status_.message.clear();
     status_.current_layer = 0;
     status_.total_layers = known->second;
+    status_.layers_reported = true;  // the simulation counts layers itself
     status_.progress = 0;
     status_.elapsed_seconds = 0;
     status_.hotend_target = options_.hotend_target;
@@ -468,6 +469,10 @@ bool VirtualBackend::run_for(std::unique_lock<std::mutex>& lock, double seconds,
     if (printing) wait = std::min(wait, std::chrono::duration_cast<std::chrono::nanoseconds>(remaining));
     changed_.wait_for(lock, wait);
   }
+}
+
+Result<PastPrint> VirtualBackend::past_print(const std::string& remote_name) {
+  return Error{IPP_STATUS_ERROR_NOT_FOUND, "the virtual printer keeps no history of " + remote_name, "", 0};
 }
 
 }  // namespace ipp3d::server

@@ -45,6 +45,12 @@ class VirtualBackend final : public Backend {
   Status remove(const std::string& remote_name) override;
   Status heaters_off() override;
   Status emergency_stop() override;
+  // The in-process printer keeps no history: always IPP_STATUS_ERROR_NOT_FOUND.
+  Result<PastPrint> past_print(const std::string& remote_name) override;
+  [[nodiscard]] std::chrono::milliseconds poll_interval() const override {
+    return std::chrono::milliseconds(200);
+  }
+  [[nodiscard]] bool prints_outlive_server() const override { return false; }
 
  private:
   // Runs one print (heat-up, then `total_layers` layers) for `generation`.

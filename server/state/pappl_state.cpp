@@ -76,7 +76,9 @@ Status save_pappl_state(pappl_system_t* system, const std::filesystem::path& pat
 
 std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now,
                                   const std::vector<InterruptedJob>& known_printing,
-                                  std::vector<InterruptedJob>& interrupted) {
+                                  std::vector<InterruptedJob>& interrupted,
+                                  const std::vector<InterruptedJob>& reattach,
+                                  std::vector<InterruptedJob>* reattached) {
   std::istringstream in(state_text);
   std::string out;
   std::string printer;
@@ -96,8 +98,13 @@ std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now
       const InterruptedJob job{printer, id_text != nullptr ? std::atoi(id_text) : 0};
       const bool was_printing =
           std::find(known_printing.begin(), known_printing.end(), job) != known_printing.end();
-      if (state == IPP_JSTATE_PROCESSING || state == IPP_JSTATE_STOPPED ||
-          (was_printing && state < IPP_JSTATE_CANCELED)) {
+      const bool follow_again = std::find(reattach.begin(), reattach.end(), job) != reattach.end();
+      if (follow_again && state < IPP_JSTATE_CANCELED) {
+        if (reattached != nullptr) reattached->push_back(job);
+        count = cupsAddOption("state", "4", count, &options);
+        line = format_options("Job", count, options);
+      } else if (state == IPP_JSTATE_PROCESSING || state == IPP_JSTATE_STOPPED ||
+                 (was_printing && state < IPP_JSTATE_CANCELED)) {
         interrupted.push_back(job);
         count = cupsAddOption("state", "8", count, &options);
         count = cupsAddOption("completed", std::to_string(now).c_str(), count, &options);
@@ -112,15 +119,17 @@ std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now
 }
 
 Result<std::vector<InterruptedJob>> repair_pappl_state(const std::filesystem::path& path,
-                                                       const std::vector<InterruptedJob>& known_printing) {
+                                                       const std::vector<InterruptedJob>& known_printing,
+                                                       const std::vector<InterruptedJob>& reattach,
+                                                       std::vector<InterruptedJob>* reattached) {
   std::vector<InterruptedJob> interrupted;
   std::ifstream in(path, std::ios::binary);
   if (!in) return interrupted;
   std::stringstream text;
   text << in.rdbuf();
-  const std::string repaired =
-      mark_interrupted_jobs(text.str(), std::time(nullptr), known_printing, interrupted);
-  if (interrupted.empty()) return interrupted;
+  const std::string repaired = mark_interrupted_jobs(text.str(), std::time(nullptr), known_printing,
+                                                     interrupted, reattach, reattached);
+  if (interrupted.empty() && (reattached == nullptr || reattached->empty())) return interrupted;
   if (auto replaced = replace_file(path, repaired); !replaced) return replaced.error();
   return interrupted;
 }

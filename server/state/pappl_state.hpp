@@ -31,15 +31,23 @@ struct InterruptedJob {
 // processing-stopped (6), and every not yet finished job listed in
 // `known_printing` (jobs the ledger saw start printing: PAPPL saves its state
 // only when a job is created or ends, so a job killed mid-print reloads as
-// held), becomes aborted (8) with `completed` = `now`. Returns the new text
-// and fills `interrupted`. Other lines are kept as they are.
+// held), becomes aborted (8) with `completed` = `now` and is added to
+// `interrupted` -- except the unfinished jobs listed in `reattach` (prints
+// that go on without the server), which become held (4), to be released and
+// followed again, and are added to `reattached` when it is given. Returns
+// the new text. Other lines are kept as they are.
 std::string mark_interrupted_jobs(const std::string& state_text, std::time_t now,
                                   const std::vector<InterruptedJob>& known_printing,
-                                  std::vector<InterruptedJob>& interrupted);
+                                  std::vector<InterruptedJob>& interrupted,
+                                  const std::vector<InterruptedJob>& reattach = {},
+                                  std::vector<InterruptedJob>* reattached = nullptr);
 
 // Applies mark_interrupted_jobs() to the file at `path` (atomically); a
-// missing file is no error and yields no jobs.
+// missing file is not an error. Returns the interrupted jobs (and fills
+// `reattached` when given).
 Result<std::vector<InterruptedJob>> repair_pappl_state(const std::filesystem::path& path,
-                                                       const std::vector<InterruptedJob>& known_printing);
+                                                       const std::vector<InterruptedJob>& known_printing,
+                                                       const std::vector<InterruptedJob>& reattach = {},
+                                                       std::vector<InterruptedJob>* reattached = nullptr);
 
 }  // namespace ipp3d::server

@@ -99,6 +99,19 @@ CREATE TABLE licence_reservations(
   PRIMARY KEY(printer, job_id, copy)
 );
 )sql",
+    // 2 -> 3: prints handed to the machine (re-attached after a restart).
+    R"sql(
+CREATE TABLE machine_prints(
+  printer TEXT NOT NULL,
+  job_id INTEGER NOT NULL,
+  remote_name TEXT NOT NULL,
+  copy INTEGER NOT NULL DEFAULT 0,
+  copies INTEGER NOT NULL DEFAULT 1,
+  layers INTEGER NOT NULL DEFAULT 0,
+  layer_offsets TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(printer, job_id)
+);
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 5000;  // wait this long for another connection's lock

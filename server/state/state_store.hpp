@@ -73,6 +73,20 @@ enum class NonceUse {
   kReplayed,  // recorded for another job
 };
 
+// A job handed to the machine (the Moonraker backend): what a restarted
+// server needs to follow the physical print again (docs/architecture.md,
+// "Restart safety").
+struct MachinePrint {
+  std::string printer;
+  int job_id = 0;
+  std::string remote_name;                   // the file's name on the machine
+  int copy = 0;                              // the copy started last (1-based), 0 = uploaded, not started
+  int copies = 1;                            // copies the job asked for
+  int layers = 0;                            // layers per copy (0 = unknown)
+  std::vector<std::uint64_t> layer_offsets;  // byte offset of each layer's first line
+  bool operator==(const MachinePrint&) const = default;
+};
+
 // A print-count licence counter: at most `allowed` copies per printer for
 // (signer, licence ID).
 struct LicenceKey {
@@ -92,7 +106,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   // The schema version stored in the file.
   [[nodiscard]] int schema_version();
 
@@ -127,6 +141,14 @@ class StateStore {
   // Stores `next` exactly (it may lower a reservation). Only for a graceful
   // stop, when every job below `next` is in PAPPL's saved state or the ledger.
   Status set_next_job_id(const std::string& printer, int next);
+
+  // --- Prints handed to the machine (state_store_machine.cpp).
+  // Inserts or replaces the record (printer, job_id).
+  Status save_machine_print(const MachinePrint& print);
+  // The record of (printer, job_id), or nullopt.
+  std::optional<MachinePrint> machine_print(const std::string& printer, int job_id);
+  // Forgets the record (the job ended).
+  Status forget_machine_print(const std::string& printer, int job_id);
 
   // --- Trust store (state_store_trust.cpp).
   // Adds a signer. Errors: invalid name, the name is taken, or the key is

@@ -58,8 +58,10 @@ class TestConfig {
 // "moonraker" backend: [printer.moonraker] with `url` and `api_key_file`.
 class MoonrakerTestConfig {
  public:
+  // `moonraker_lines` are added to the [printer.moonraker] table (e.g.
+  // "delete_after_job = false\n" or "timeout_seconds = 2\n", which replaces the default 10).
   MoonrakerTestConfig(const std::string& url, const std::filesystem::path& api_key_file,
-                      bool auto_start_next = true);
+                      bool auto_start_next = true, const std::string& moonraker_lines = "");
   // "--config FILE", for ServerProcess's extra arguments.
   [[nodiscard]] std::vector<std::string> args() const;
   [[nodiscard]] std::filesystem::path file() const { return dir_.path() / "ipp3d-moonraker-test.toml"; }

@@ -67,10 +67,22 @@ TEST(MoonrakerConfig, ValidTableIsRead) {
   EXPECT_EQ(p.moonraker->timeout_seconds, 5);
 }
 
-TEST(MoonrakerConfig, TimeoutDefaultsToTenSeconds) {
+TEST(MoonrakerConfig, TimeoutDefaultsToTenSecondsAndFilesAreDeletedAfterTheJob) {
   auto result = parse_config(printer_toml("moonraker", moonraker_table("http://localhost:7125")), "m.toml");
   ASSERT_TRUE(result.ok()) << format_errors(result.error());
   EXPECT_EQ(result->printers[0].moonraker->timeout_seconds, 10);
+  EXPECT_TRUE(result->printers[0].moonraker->delete_after_job);
+}
+
+TEST(MoonrakerConfig, DeleteAfterJobCanBeTurnedOff) {
+  auto result = parse_config(
+      printer_toml("moonraker", moonraker_table("http://127.0.0.1:7125", "delete_after_job = false\n")), "m.toml");
+  ASSERT_TRUE(result.ok()) << format_errors(result.error());
+  EXPECT_FALSE(result->printers[0].moonraker->delete_after_job);
+  const ConfigErrors errors = errors_of(
+      printer_toml("moonraker", moonraker_table("http://127.0.0.1:7125", "delete_after_job = \"no\"\n")));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].attribute, "printer[0].moonraker.delete_after_job");
 }
 
 TEST(MoonrakerConfig, BackendWithoutTableIsAnError) {
@@ -101,7 +113,7 @@ TEST(MoonrakerConfig, UnknownKeyIsAnError) {
       errors_of(printer_toml("moonraker", moonraker_table("http://127.0.0.1:7125", "api_key = \"abc\"\n")));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].attribute, "printer[0].moonraker.api_key");
-  EXPECT_THAT(errors[0].message, HasSubstr("url, api_key_file, timeout_seconds"));
+  EXPECT_THAT(errors[0].message, HasSubstr("url, api_key_file, timeout_seconds, delete_after_job"));
 }
 
 TEST(MoonrakerConfig, TimeoutOutOfRangeIsAnError) {

@@ -76,13 +76,14 @@ TEST_F(StateStoreTest, CreatesTheCurrentSchemaInWalMode) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
-  EXPECT_EQ(StateStore::kSchemaVersion, 2);
+  EXPECT_EQ(StateStore::kSchemaVersion, 3);
   EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), "3");
   EXPECT_EQ(
       raw_query("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                 "ORDER BY name)"),
-      "accounts envelope_nonces job_ids jobs licence_reservations licence_use printers trusted_signers");
+      "accounts envelope_nonces job_ids jobs licence_reservations licence_use machine_prints printers "
+      "trusted_signers");
 }
 
 TEST_F(StateStoreTest, MigratesAVersionOneDatabaseKeepingItsData) {
@@ -91,16 +92,36 @@ TEST_F(StateStoreTest, MigratesAVersionOneDatabaseKeepingItsData) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->set_password("admin", "correct horse", Role::kAdmin).ok());
   }
-  // Turn the file back into a version 1 database (the tables of migration 1 -> 2 gone).
-  for (const char* table : {"trusted_signers", "envelope_nonces", "licence_use", "licence_reservations"}) {
+  // Turn the file back into a version 1 database (the tables of migrations 1 -> 2 -> 3 gone).
+  for (const char* table :
+       {"trusted_signers", "envelope_nonces", "licence_use", "licence_reservations", "machine_prints"}) {
     raw_query((std::string("DROP TABLE ") + table).c_str());
   }
   raw_query("PRAGMA user_version = 1");
   auto store = open_store();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   EXPECT_EQ(store->verify_password("admin", "correct horse"), Role::kAdmin);
   EXPECT_TRUE(store->trusted_signers().empty());
+  EXPECT_FALSE(store->machine_print("mk4", 1).has_value());
+}
+
+TEST_F(StateStoreTest, RemembersAndForgetsPrintsHandedToTheMachine) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  const MachinePrint print{
+      "mk4", 7, "ipp/mk4-job-7.gcode", 2, 3, 120, {0, 512, 90210, 18446744073709551615U}};
+  ASSERT_TRUE(store->save_machine_print(print).ok());
+  EXPECT_EQ(store->machine_print("mk4", 7), print);
+  EXPECT_FALSE(store->machine_print("mk4", 8).has_value());
+  EXPECT_FALSE(store->machine_print("other", 7).has_value());
+  MachinePrint next = print;
+  next.copy = 3;
+  next.layer_offsets.clear();
+  ASSERT_TRUE(store->save_machine_print(next).ok());
+  EXPECT_EQ(store->machine_print("mk4", 7), next);
+  ASSERT_TRUE(store->forget_machine_print("mk4", 7).ok());
+  EXPECT_FALSE(store->machine_print("mk4", 7).has_value());
 }
 
 TEST_F(StateStoreTest, CreatesTheFileWithMode0600) {

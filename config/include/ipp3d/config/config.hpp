@@ -113,6 +113,7 @@ struct MoonrakerConfig {
   std::string url;           // "http://" + loopback host (127.0.0.0/8, ::1, localhost) or "https://"
   std::string api_key_file;  // file holding Moonraker's API key; must not be readable by group or others
   int timeout_seconds = 10;  // limit of status queries; print-control calls wait max(120, this) seconds
+  bool delete_after_job = true;  // remove the job's file from Moonraker when the job ends
   bool operator==(const MoonrakerConfig&) const = default;
 };
 
