@@ -113,6 +113,7 @@ Status JobRun::prepare() {
   layers_ = static_cast<int>(std::min<std::uint64_t>(document_->facts.layer_count, 1000000));
   papplJobSetImpressions(job_, total_impressions());
   remote_name_ = "ipp/" + printer_.name() + "-job-" + std::to_string(papplJobGetID(job_)) + ".gcode";
+  printer_.set_current_print(CurrentPrint{papplJobGetID(job_), remote_name_});
   return printer_.backend().upload(
       UploadRequest{document_->plaintext, remote_name_, document_->sha256, layers_});
 }
@@ -234,6 +235,7 @@ bool print_job_file(pappl_job_t* job, pappl_pr_options_t* options, pappl_device_
     printer = static_cast<PrinterRuntime*>(data.extension);
     if (printer == nullptr) return false;
     const bool printed = JobRun(job, *printer, options != nullptr ? options->copies : 1).run();
+    printer->clear_current_print(papplJobGetID(job));
     printer->intake().forget(papplJobGetID(job));
     return printed;
   } catch (const std::exception& e) {
@@ -242,6 +244,7 @@ bool print_job_file(pappl_job_t* job, pappl_pr_options_t* options, pappl_device_
     papplLogJob(job, PAPPL_LOGLEVEL_ERROR, "Printing failed.");
   }
   papplJobSetMessage(job, "Internal error while printing; see the server log.");
+  if (printer != nullptr) printer->clear_current_print(papplJobGetID(job));
   if (printer != nullptr) printer->intake().forget(papplJobGetID(job));
   return false;
 }
