@@ -90,11 +90,12 @@ void PrinterMonitor::run() noexcept {
 
 void PrinterMonitor::poll() {
   auto answer = printer_.backend().status();
+  const bool answered = answer.ok();
   const PrintStatus status =
-      answer ? std::move(answer).value() : unreachable_status(printer_.machine_status(), answer.error());
+      answered ? std::move(answer).value() : unreachable_status(printer_.machine_status(), answer.error());
   printer_.set_machine_status(status);
   // Nothing is loaded any more: an operator's pause is over (a cancel while paused never resumes).
-  if (answer && (status.state != PrintState::kPrinting && status.state != PrintState::kPaused) &&
+  if (answered && (status.state != PrintState::kPrinting && status.state != PrintState::kPaused) &&
       !printer_.pause_origin().empty()) {
     printer_.set_pause_origin("");
   }
