@@ -53,6 +53,7 @@ struct MachineAttributes {
   std::string message;               // ipp3d-printer-status-message
   ipp_tag_t temperatures_tag = IPP_TAG_ZERO;
   int hotend = -1000, bed = -1000;  // ipp3d-temperatures current values
+  int hotend_target = -1000;
 
   [[nodiscard]] bool offline() const {
     return std::find(reasons.begin(), reasons.end(), "offline") != reasons.end();
@@ -81,6 +82,7 @@ MachineAttributes machine_attributes(http_t* http, const std::string& uri) {
       ipp_t* collection = ippGetCollection(temperatures, 0);
       result.hotend = ippGetInteger(ippFindAttribute(collection, "hotend-current", IPP_TAG_INTEGER), 0);
       result.bed = ippGetInteger(ippFindAttribute(collection, "bed-current", IPP_TAG_INTEGER), 0);
+      result.hotend_target = ippGetInteger(ippFindAttribute(collection, "hotend-target", IPP_TAG_INTEGER), 0);
     }
   }
   return result;
