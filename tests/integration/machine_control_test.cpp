@@ -2,6 +2,7 @@
 // (Moonraker emulator, tests/moonraker/) through the real server: ipptool
 // runs Suspend-Current-Job/Resume-Job on a running print, the refusals while
 // idle and ipp3d-Emergency-Stop (conformance/ipp3d-*.test); libcups checks
+// Resume-Job by job-uri with Klipper's print_stats paused in between,
 // offline after a Klippy disconnect and back, the temperatures, and that
 // accounts without operator rights are refused; curl posts the Operator
 // page's buttons with and without the CSRF token.
@@ -153,6 +154,33 @@ TEST_F(MachineControlSlowPrint, SuspendAndResumeARunningPrintWithIpptool) {
   EXPECT_EQ(printer_calls("print_cancel"), 1u);
   // While the machine was paused the printer stayed online.
   EXPECT_FALSE(machine_attributes(http_.get(), uri_).offline());
+}
+
+TEST_F(MachineControlSlowPrint, ResumeJobByJobUriWithLibcups) {
+  const int job = print_job(http_.get(), uri_, signed_torus(), kEnvelopeFormat);
+  ASSERT_GT(job, 0) << cupsLastErrorString();
+  wait_for_machine(
+      http_.get(), uri_, [](const MachineAttributes& m) { return m.message == "Printing."; }, 60s);
+  const AuthOutcome suspended = send_with_credentials(
+      server_.port(), new_printer_request(IPP_OP_SUSPEND_CURRENT_JOB, uri_, kAdminUser), Credentials::kAdmin);
+  ASSERT_EQ(suspended.status, IPP_STATUS_OK) << ippErrorString(suspended.status);
+  // Klipper's own print_stats says paused.
+  server::MoonrakerBackend probe(emulator_.options());
+  const auto status = probe.status();
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(status->state, server::PrintState::kPaused);
+  EXPECT_EQ(status->file, "ipp/" + std::string(kPrinterName) + "-job-" + std::to_string(job) + ".gcode");
+
+  // Resume-Job addressed by job-uri alone.
+  IppPtr resume(ippNewRequest(IPP_OP_RESUME_JOB));
+  const std::string job_uri = uri_ + "/" + std::to_string(job);
+  ippAddString(resume.get(), IPP_TAG_OPERATION, IPP_TAG_URI, "job-uri", nullptr, job_uri.c_str());
+  ippAddString(resume.get(), IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr, kAdminUser);
+  const AuthOutcome resumed = send_with_credentials(server_.port(), std::move(resume), Credentials::kAdmin);
+  ASSERT_EQ(resumed.status, IPP_STATUS_OK) << ippErrorString(resumed.status);
+  EXPECT_EQ(printer_calls("print_resume"), 1u);
+  EXPECT_EQ(probe.status()->state, server::PrintState::kPrinting);
+  wait_for_machine(http_.get(), uri_, [](const MachineAttributes& m) { return m.message == "Printing."; });
 }
 
 TEST_F(MachineControl, IdleRefusalsTemperaturesAndStatusWithIpptool) {
