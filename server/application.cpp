@@ -5,6 +5,7 @@
 #include "document_format.hpp"
 #include "ipp/operator_ops.hpp"
 #include "job_print.hpp"
+#include "machine_check.hpp"
 #include "printer_driver.hpp"
 #include "web/operator_page.hpp"
 
@@ -86,10 +87,15 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   if (auto loaded = app->load_pappl_state(); !loaded) return loaded.error();
   if (auto made = app->create_printers(); !made) return made.error();
   app->reserve_job_ids();
+  for (auto& printer : app->printers_) {
+    app->monitors_.push_back(
+        std::make_unique<PrinterMonitor>(*printer, [](PrinterRuntime& p) { check_machine(p); }));
+  }
   return app;
 }
 
 Application::~Application() {
+  for (auto& monitor : monitors_) monitor->stop();
   if (dnssd_thread_.joinable()) dnssd_thread_.join();
   {
     const std::lock_guard lock(dnssd_mutex_);
@@ -222,6 +228,9 @@ bool Application::timer_callback(pappl_system_t*, void* data) {
   if (!app->dnssd_started_) {
     app->dnssd_started_ = true;  // the listeners answer by the first tick
     app->start_dnssd();
+    // Started here, not in create(): threads started from PAPPL's main loop
+    // inherit run()'s blocked shutdown signals.
+    for (auto& monitor : app->monitors_) monitor->start();
   }
   app->scheduler_->tick();
   // Nonces of expired envelopes are of no use any more (hourly).

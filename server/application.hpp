@@ -9,6 +9,7 @@
 #include "ipp/credentials.hpp"
 #include "ipp/request_gate.hpp"
 #include "options.hpp"
+#include "printer_monitor.hpp"
 #include "printer_runtime.hpp"
 #include "scheduler.hpp"
 #include "state/pappl_state.hpp"
@@ -25,7 +26,10 @@
 
 namespace ipp3d::server {
 
-// Owns the PAPPL system. Printers and jobs are PAPPL's and only borrowed.
+// Owns the PAPPL system and one PrinterMonitor thread per printer (started
+// by the first timer tick, stopped by the destructor before the system is deleted; the
+// process otherwise ends through shutdown_now()). Printers and jobs are
+// PAPPL's and only borrowed.
 // Everything below is created before PAPPL's threads start and is fixed
 // afterwards (no lock needed for the members themselves; each object guards
 // its own mutable state).
@@ -93,6 +97,7 @@ class Application {
   std::unique_ptr<RequestGate> gate_;
   std::vector<std::unique_ptr<PrinterRuntime>> printers_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::vector<std::unique_ptr<PrinterMonitor>> monitors_;  // one per printer, same order
   std::vector<std::string> driver_names_;
   std::vector<pappl_pr_driver_t> drivers_;
   pappl_system_t* system_ = nullptr;  // owned, papplSystemDelete in ~Application

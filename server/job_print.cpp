@@ -145,6 +145,7 @@ bool JobRun::reattach() {
   if (!ledger) return finish(CopyOutcome::kFailed, "Interrupted: ipp3d-server stopped during the print.");
   remote_name_ = ledger->remote_name;
   handed_over_ = true;
+  printer_.set_current_print(CurrentPrint{papplJobGetID(job_), remote_name_});
   copies_ = std::max(1, ledger->copies);
   layers_ = ledger->layers;
   layer_offsets_ = ledger->layer_offsets;
@@ -227,6 +228,7 @@ Status JobRun::prepare() {
   }
   papplJobSetImpressions(job_, total_impressions());
   remote_name_ = "ipp/" + printer_.name() + "-job-" + std::to_string(papplJobGetID(job_)) + ".gcode";
+  printer_.set_current_print(CurrentPrint{papplJobGetID(job_), remote_name_});
   return {};
 }
 
@@ -468,6 +470,7 @@ bool print_job_file(pappl_job_t* job, pappl_pr_options_t* options, pappl_device_
     printer = static_cast<PrinterRuntime*>(data.extension);
     if (printer == nullptr) return false;
     const bool printed = JobRun(job, *printer, options != nullptr ? options->copies : 1).run();
+    printer->clear_current_print(papplJobGetID(job));
     printer->intake().forget(papplJobGetID(job));
     return printed;
   } catch (const std::exception& e) {
@@ -476,6 +479,7 @@ bool print_job_file(pappl_job_t* job, pappl_pr_options_t* options, pappl_device_
     papplLogJob(job, PAPPL_LOGLEVEL_ERROR, "Printing failed.");
   }
   papplJobSetMessage(job, "Internal error while printing; see the server log.");
+  if (printer != nullptr) printer->clear_current_print(papplJobGetID(job));
   if (printer != nullptr) printer->intake().forget(papplJobGetID(job));
   return false;
 }

@@ -5,6 +5,7 @@
 #include "job_print.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <exception>
 #include <string_view>
@@ -91,6 +92,25 @@ void add_security_attributes(const PrinterRuntime& printer, ipp_t* attrs) {
                printer.policy_digest().c_str());
   ippAddString(attrs, IPP_TAG_PRINTER, IPP_TAG_TEXT, "ipp3d-gcode-policy-resource", nullptr,
                gcode_policy_path(printer).c_str());
+}
+
+void add_machine_attributes(const MachineView& view, ipp_t* attrs) {
+  ippAddString(attrs, IPP_TAG_PRINTER, IPP_TAG_KEYWORD, "ipp3d-machine-state", nullptr, view.state.c_str());
+  ippAddString(attrs, IPP_TAG_PRINTER, IPP_TAG_TEXT, "ipp3d-printer-status-message", nullptr,
+               view.message.c_str());
+  if (!view.temperatures) {
+    ippAddOutOfBand(attrs, IPP_TAG_PRINTER, IPP_TAG_NOVALUE, "ipp3d-temperatures");
+    return;
+  }
+  const Temperatures& t = *view.temperatures;
+  IppPtr collection = make_ipp();
+  for (const auto& [name, value] :
+       {std::pair{"hotend-current", t.hotend}, std::pair{"hotend-target", t.hotend_target},
+        std::pair{"bed-current", t.bed}, std::pair{"bed-target", t.bed_target}}) {
+    ippAddInteger(collection.get(), IPP_TAG_ZERO, IPP_TAG_INTEGER, name,
+                  static_cast<int>(std::lround(std::clamp(value, -300.0, 3000.0))));
+  }
+  ippAddCollection(attrs, IPP_TAG_PRINTER, "ipp3d-temperatures", collection.get());
 }
 
 std::string gcode_policy_path(const PrinterRuntime& printer) {

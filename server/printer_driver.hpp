@@ -26,6 +26,12 @@ const std::set<std::string>& pappl_generated_attributes();
 // and ipp3d-gcode-policy-resource.
 void add_security_attributes(const PrinterRuntime& printer, ipp_t* attrs);
 
+// Adds the machine's status attributes (docs/ipp-extensions.md, "Machine
+// status"): ipp3d-machine-state (keyword), ipp3d-printer-status-message
+// (text) and ipp3d-temperatures (collection of integers in °C, no-value when
+// unknown).
+void add_machine_attributes(const MachineView& view, ipp_t* attrs);
+
 // The resource path of the printer's published G-code policy:
 // "/NAME/gcode-policy.json" (relative to the server's https:// address).
 std::string gcode_policy_path(const PrinterRuntime& printer);

@@ -66,17 +66,37 @@ Status PrinterRuntime::set_loaded(const std::optional<std::string>& key) {
     loaded_ = key;
     capabilities_ = config::capabilities_for(config_, loaded_);
   }
-  publish_capabilities();
+  publish_driver_attributes();
   return {};
 }
 
-void PrinterRuntime::publish_capabilities() {
+void PrinterRuntime::publish_driver_attributes() {
   if (printer_ == nullptr) return;
+  const std::lock_guard publishing(publish_mutex_);
   pappl_pr_driver_data_t data{};
   papplPrinterGetDriverData(printer_, &data);
+  // papplPrinterSetDriverData regenerates every driver attribute and drops
+  // the vendor xxx-default values: keep them to set them again.
+  int num_defaults = 0;
+  cups_option_t* defaults = nullptr;
+  if (data.num_vendor > 0) {
+    const IppPtr current(papplPrinterGetDriverAttributes(printer_));
+    for (int i = 0; i < data.num_vendor && data.vendor[i] != nullptr; ++i) {
+      const std::string name = std::string(data.vendor[i]) + "-default";
+      ipp_attribute_t* value = ippFindAttribute(current.get(), name.c_str(), IPP_TAG_ZERO);
+      char text[1024];
+      if (value != nullptr && ippAttributeString(value, text, sizeof text) > 0)
+        num_defaults = cupsAddOption(data.vendor[i], text, num_defaults, &defaults);
+    }
+  }
   IppPtr attrs = driver_attributes();
   // PAPPL copies the attributes; ours are deleted by IppPtr.
-  papplPrinterSetDriverData(printer_, &data, attrs.get());
+  if (!papplPrinterSetDriverData(printer_, &data, attrs.get())) {
+    papplLogPrinter(printer_, PAPPL_LOGLEVEL_ERROR, "Cannot update the printer's attributes.");
+  } else if (num_defaults > 0) {
+    papplPrinterSetDriverDefaults(printer_, &data, num_defaults, defaults);
+  }
+  cupsFreeOptions(num_defaults, defaults);
 }
 
 IppPtr PrinterRuntime::driver_attributes() const {
@@ -84,6 +104,7 @@ IppPtr PrinterRuntime::driver_attributes() const {
   attributes::encode_capabilities(capabilities(), attrs.get(),
                                   attributes::CapabilityEncoding{pappl_generated_attributes()});
   add_security_attributes(*this, attrs.get());
+  add_machine_attributes(machine_view(), attrs.get());
   return attrs;
 }
 
@@ -170,6 +191,34 @@ std::string PrinterRuntime::machine_problem() const {
                                                : machine_status_->ready_message);
   }
   return {};
+}
+
+void PrinterRuntime::set_current_print(CurrentPrint print) {
+  const std::lock_guard lock(mutex_);
+  current_print_ = std::move(print);
+}
+
+void PrinterRuntime::clear_current_print(int job_id) {
+  const std::lock_guard lock(mutex_);
+  if (current_print_ && current_print_->job_id == job_id) current_print_.reset();
+}
+
+std::optional<CurrentPrint> PrinterRuntime::current_print() const {
+  const std::lock_guard lock(mutex_);
+  return current_print_;
+}
+
+void PrinterRuntime::publish_machine_view(MachineView view) {
+  {
+    const std::lock_guard lock(mutex_);
+    machine_view_ = std::move(view);
+  }
+  publish_driver_attributes();
+}
+
+MachineView PrinterRuntime::machine_view() const {
+  const std::lock_guard lock(mutex_);
+  return machine_view_;
 }
 
 }  // namespace ipp3d::server

@@ -1,6 +1,7 @@
 // The live state of one ipp3d printer: its configuration, the loaded
 // material and plate-clear flag (persisted in the StateStore), its backend,
-// and the capabilities PAPPL advertises (regenerated when the material changes).
+// the machine's last status and the print it runs, and the attributes PAPPL
+// advertises (regenerated when the material or the machine's view changes).
 #pragma once
 
 #include "ipp3d/attributes/capabilities.hpp"
@@ -22,6 +23,33 @@
 #include <string>
 
 namespace ipp3d::server {
+
+// The print the printer's job thread runs on the machine now.
+struct CurrentPrint {
+  int job_id = 0;           // the PAPPL job
+  std::string remote_name;  // the file's name on the machine, e.g. "ipp/NAME-job-7.gcode"
+  bool operator==(const CurrentPrint&) const = default;
+};
+
+// Heater temperatures as the machine reported them, in °C.
+struct Temperatures {
+  double hotend = 0, hotend_target = 0;
+  double bed = 0, bed_target = 0;
+  bool operator==(const Temperatures&) const = default;
+};
+
+// What the printer advertises about its machine (docs/ipp-extensions.md,
+// "Machine status"): built by the printer monitor, published by
+// PrinterRuntime::publish_machine_view().
+struct MachineView {
+  // ipp3d-machine-state: Klippy's state ("ready", "startup", "shutdown",
+  // "error", "disconnected"), "unreachable" when the backend cannot be
+  // asked, or "unknown" before the first poll.
+  std::string state = "unknown";
+  std::string message;                       // ipp3d-printer-status-message
+  std::optional<Temperatures> temperatures;  // ipp3d-temperatures; nullopt = unknown (no-value)
+  bool operator==(const MachineView&) const = default;
+};
 
 class PrinterRuntime {
  public:
@@ -106,9 +134,26 @@ class PrinterRuntime {
   // machine is not ready (from the last status), else "".
   [[nodiscard]] std::string machine_problem() const;
 
+  // The print running on the machine: job_print.cpp sets it once the file
+  // is uploaded (before it starts) and clears it when the job's thread ends.
+  // Suspend-Current-Job, Resume-Job and the web buttons act on it.
+  void set_current_print(CurrentPrint print);
+  // Clears the record, only when it still names `job_id` (a later job's
+  // record is left alone).
+  void clear_current_print(int job_id);
+  [[nodiscard]] std::optional<CurrentPrint> current_print() const;
+
+  // Publishes `view` (ipp3d-machine-state, ipp3d-printer-status-message,
+  // ipp3d-temperatures) through PAPPL's driver attributes. Heavy (PAPPL
+  // regenerates all driver attributes): call it only when the view changed.
+  void publish_machine_view(MachineView view);
+  [[nodiscard]] MachineView machine_view() const;
+
  private:
   Status set_loaded(const std::optional<std::string>& key);
-  void publish_capabilities();
+  // Regenerates PAPPL's driver attributes from driver_attributes() and
+  // re-applies the vendor xxx-default values papplPrinterSetDriverData drops.
+  void publish_driver_attributes();
 
   const config::PrinterConfig config_;
   StateStore& store_;
@@ -120,8 +165,13 @@ class PrinterRuntime {
   std::unique_ptr<JobIntake> intake_;   // thread-safe itself
   pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
 
+  // Serializes publish_driver_attributes(): building and setting the
+  // attributes happen as one step, so an older snapshot never overwrites a
+  // newer one. Taken before mutex_, never while holding it.
+  std::mutex publish_mutex_;
   // Guards loaded_, plate_clear_, capabilities_, pause_origin_,
-  // machine_status_, config_problem_, heaters_off_requested_ and reattach_.
+  // machine_status_, config_problem_, heaters_off_requested_, reattach_,
+  // current_print_ and machine_view_.
   mutable std::mutex mutex_;
   std::optional<std::string> loaded_;
   bool plate_clear_ = true;
@@ -131,6 +181,8 @@ class PrinterRuntime {
   std::string config_problem_;
   bool heaters_off_requested_ = false;
   std::set<int> reattach_;
+  std::optional<CurrentPrint> current_print_;
+  MachineView machine_view_;
 };
 
 }  // namespace ipp3d::server

@@ -1,5 +1,7 @@
 #include "ipp/operator_ops.hpp"
 
+#include "operator_actions.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -83,6 +85,58 @@ void get_job_facts(pappl_client_t* client, PrinterRuntime& printer) {
   add_job_facts(papplClientGetResponse(client), *document);
 }
 
+// The authenticated user's name for logs and the pause origin.
+std::string user_of(pappl_client_t* client) {
+  const char* user = papplClientGetUsername(client);
+  return user != nullptr && *user != '\0' ? user : "admin";
+}
+
+// Answers an operator action's outcome.
+void respond(pappl_client_t* client, const Status& done) {
+  if (!done) {
+    refuse(client, done.error().status, done.error().message);
+    return;
+  }
+  papplClientRespondIPP(client, IPP_STATUS_OK, nullptr);
+}
+
+// Suspend-Current-Job: pauses the printer's current print.
+void suspend_current_job(pappl_client_t* client, PrinterRuntime& printer) {
+  respond(client, suspend_current_print(printer, user_of(client)));
+}
+
+// Resume-Job: resumes the printer's current print, which must be the job
+// named by job-id or job-uri (PAPPL already found it, or answered not-found).
+void resume_job(pappl_client_t* client, PrinterRuntime& printer) {
+  pappl_job_t* job = papplClientGetJob(client);
+  if (job == nullptr) {
+    refuse(client, IPP_STATUS_ERROR_BAD_REQUEST, "Resume-Job needs job-id (with printer-uri) or job-uri.");
+    return;
+  }
+  respond(client, resume_current_print(printer, papplJobGetID(job), user_of(client)));
+}
+
+// ipp3d-Emergency-Stop.
+void emergency_stop(pappl_client_t* client, PrinterRuntime& printer) {
+  respond(client, emergency_stop_printer(printer, user_of(client)));
+}
+
+// True for the operations handle_vendor_operation() serves.
+bool handled_operation(int op) {
+  switch (op) {
+    case kOpLoadMaterial:
+    case kOpUnloadMaterial:
+    case kOpConfirmPlateClear:
+    case kOpGetJobFacts:
+    case kOpEmergencyStop:
+    case IPP_OP_SUSPEND_CURRENT_JOB:
+    case IPP_OP_RESUME_JOB:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // A length in mm as an integer in hundredths of a millimetre (PWG 5100.21's unit).
 int hundredths(double mm) { return static_cast<int>(std::lround(mm * 100.0)); }
 
@@ -133,10 +187,7 @@ bool handle_vendor_operation(pappl_client_t* client,
                              const std::function<PrinterRuntime*(pappl_printer_t*)>& lookup) noexcept {
   try {
     const int op = papplClientGetOperation(client);
-    if (op != kOpLoadMaterial && op != kOpUnloadMaterial && op != kOpConfirmPlateClear &&
-        op != kOpGetJobFacts) {
-      return false;
-    }
+    if (!handled_operation(op)) return false;
     PrinterRuntime* printer = lookup(papplClientGetPrinter(client));
     if (printer == nullptr) {
       refuse(client, IPP_STATUS_ERROR_NOT_FOUND, "No such printer.");
@@ -150,6 +201,9 @@ bool handle_vendor_operation(pappl_client_t* client,
     if (op == kOpLoadMaterial) load_material(client, *printer);
     if (op == kOpUnloadMaterial) unload_material(client, *printer);
     if (op == kOpConfirmPlateClear) confirm_plate_clear(client, *printer);
+    if (op == kOpEmergencyStop) emergency_stop(client, *printer);
+    if (op == IPP_OP_SUSPEND_CURRENT_JOB) suspend_current_job(client, *printer);
+    if (op == IPP_OP_RESUME_JOB) resume_job(client, *printer);
   } catch (const std::exception& e) {
     refuse(client, IPP_STATUS_ERROR_INTERNAL, std::string("Internal error: ") + e.what());
   } catch (...) {

@@ -1,6 +1,8 @@
-// Operator actions as vendor IPP operations (docs/ipp-extensions.md), served
-// through PAPPL's operation callback. The operator actions need the admin
-// account over TLS; ipp3d-Get-Job-Facts needs TLS.
+// Operator actions as IPP operations (docs/ipp-extensions.md), served
+// through PAPPL's operation callback: ipp3d's vendor operations and the
+// standard Suspend-Current-Job and Resume-Job, which PAPPL 1.3.1 does not
+// implement. The operator actions need the admin account over TLS;
+// ipp3d-Get-Job-Facts needs TLS.
 #pragma once
 
 #include "printer_runtime.hpp"
@@ -19,13 +21,15 @@ enum VendorOperation : int {
   kOpUnloadMaterial = 0x4102,     // ipp3d-Unload-Material
   kOpConfirmPlateClear = 0x4103,  // ipp3d-Confirm-Plate-Clear
   kOpGetJobFacts = 0x4104,        // ipp3d-Get-Job-Facts: job-id (integer)
+  kOpEmergencyStop = 0x4105,      // ipp3d-Emergency-Stop
 };
 
 // Adds what the G-code gate and the envelope say about a verified job to
 // `response` (the attributes of ipp3d-Get-Job-Facts, docs/ipp-extensions.md).
 void add_job_facts(ipp_t* response, const VerifiedDocument& document);
 
-// PAPPL's operation callback for ipp3d's vendor operations. Returns false for
+// PAPPL's operation callback for ipp3d's vendor operations, Suspend-Current-Job
+// and Resume-Job (job-id or job-uri). Returns false for
 // operations it does not handle (PAPPL then answers operation-not-supported).
 // Never throws.
 bool handle_vendor_operation(pappl_client_t* client,

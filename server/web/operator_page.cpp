@@ -1,7 +1,10 @@
 #include "web/operator_page.hpp"
 
+#include "operator_actions.hpp"
+
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <vector>
 
 namespace ipp3d::server {
@@ -31,6 +34,15 @@ std::string perform(PrinterRuntime& printer, int count, cups_option_t* form, con
   } else if (what == "plate") {
     done = printer.confirm_plate_clear();
     success = "Build plate confirmed clear.";
+  } else if (what == "pause") {
+    done = suspend_current_print(printer, who);
+    success = "Print paused.";
+  } else if (what == "resume") {
+    done = resume_current_print(printer, std::nullopt, who);
+    success = "Print resumed.";
+  } else if (what == "emergency-stop") {
+    done = emergency_stop_printer(printer, who);
+    success = "Emergency stop sent: the machine halts and needs a restart.";
   } else {
     return "Unknown action.";
   }
@@ -78,6 +90,48 @@ void job_row(pappl_job_t* job, void* data) {
   const auto document = context->printer.intake().accepted(papplJobGetID(job));
   put_text(client, document ? facts_text(*document) : "");
   papplClientHTMLPuts(client, "</td></tr>\n");
+}
+
+// A form with one button posting `action`.
+void action_button(pappl_client_t* client, const char* action, const char* label) {
+  papplClientHTMLStartForm(client, papplClientGetURI(client), false);
+  papplClientHTMLPrintf(client,
+                        "<input type=\"hidden\" name=\"action\" value=\"%s\">"
+                        "<input type=\"submit\" value=\"%s\"></form>\n",
+                        action, label);
+}
+
+// "210 / 210 °C" for a current and target temperature.
+std::string temperature_text(double current, double target) {
+  char text[64];
+  const int written = std::snprintf(text, sizeof text, "%.0f / %.0f °C", current, target);
+  return written > 0 ? text : "";
+}
+
+// The machine section: status, temperatures, and the print control buttons.
+void machine_section(pappl_client_t* client, PrinterRuntime& printer) {
+  const MachineView view = printer.machine_view();
+  papplClientHTMLPuts(client, "<h2 class=\"title\">Machine</h2>\n<p>Status: <b>");
+  put_text(client, view.message.empty() ? "Not known yet." : view.message);
+  papplClientHTMLPuts(client, "</b> (");
+  put_text(client, view.state);
+  papplClientHTMLPuts(client, ")</p>\n");
+  if (view.temperatures) {
+    const Temperatures& t = *view.temperatures;
+    papplClientHTMLPuts(client, "<table class=\"list\"><tbody><tr><th>Hotend</th><td>");
+    put_text(client, temperature_text(t.hotend, t.hotend_target));
+    papplClientHTMLPuts(client, "</td></tr><tr><th>Bed</th><td>");
+    put_text(client, temperature_text(t.bed, t.bed_target));
+    papplClientHTMLPuts(client, "</td></tr></tbody></table>\n");
+  } else {
+    papplClientHTMLPuts(client, "<p>Temperatures: not known.</p>\n");
+  }
+  if (const auto current = printer.current_print()) {
+    papplClientHTMLPrintf(client, "<p>Printing job %d.</p>\n", current->job_id);
+  }
+  action_button(client, "pause", "Pause the print");
+  action_button(client, "resume", "Resume the print");
+  action_button(client, "emergency-stop", "Emergency stop");
 }
 
 // The material and plate section with its forms.
@@ -135,6 +189,7 @@ bool operator_page(pappl_client_t* client, void* data) {
       put_text(client, banner);
       papplClientHTMLPuts(client, "</div>\n");
     }
+    machine_section(client, *printer);
     material_section(client, *printer);
     papplClientHTMLPuts(client,
                         "<h2 class=\"title\">Queue</h2>\n<table class=\"list\"><thead><tr><th>Job</th>"

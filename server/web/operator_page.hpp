@@ -1,6 +1,8 @@
 // The printer's "Operator" web page (/NAME/operator, beside PAPPL's /NAME/ pages): shows the
-// loaded material, the plate-clear gate and the waiting jobs, and lets the
-// admin load or unload material and confirm that the build plate is clear.
+// machine's status and temperatures, the loaded material, the plate-clear
+// gate and the waiting jobs, and lets the admin pause, resume or
+// emergency-stop the print, load or unload material and confirm that the
+// build plate is clear.
 // Admin-only (PAPPL asks the auth callback, so TLS and the admin account are
 // required) and CSRF-checked (papplClientIsValidForm).
 #pragma once
