@@ -223,6 +223,16 @@ TEST_F(MoonrakerPrintTest, ARunoutPauseKeepsTheJobProcessingAndSaysWhy) {
   expect_outcome(server_, job_id, IPP_JSTATE_CANCELED, "^Canceled");
 }
 
+TEST_F(MoonrakerPrintTest, AnEmergencyStopMidPrintAbortsTheJobWithKlippersReason) {
+  const int job_id = submit();
+  wait_printing(job_id);
+  expect_ipptool_passes(server_.admin_uri(kPrinterName), "ipp3d-emergency-stop.test", {});
+  expect_outcome(server_, job_id, IPP_JSTATE_ABORTED,
+                 "^The print failed: Klipper shut down during the print");
+  EXPECT_EQ(records(emulator_.state(), "printer_calls", "action", "emergency_stop").size(), 1u);
+  expect_printer_answers();
+}
+
 TEST_F(MoonrakerPrintTest, AFileRemovedBehindMoonrakersBackStillPrints) {
   const int job_id = submit();
   wait_printing(job_id);
