@@ -90,6 +90,7 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
 }
 
 Application::~Application() {
+  stop_machine_checks();
   if (dnssd_thread_.joinable()) dnssd_thread_.join();
   {
     const std::lock_guard lock(dnssd_mutex_);
@@ -171,9 +172,10 @@ Status Application::create_printers() {
     if (created == nullptr) return start_error("printer", "cannot create printer '" + printer->name() + "'");
     printer->attach(created);
     add_operator_page(system_, *printer);
-    // The gate's published policy; PAPPL serves the text from the runtime, which outlives the system.
-    papplSystemAddResourceString(system_, gcode_policy_path(*printer).c_str(), "application/json",
-                                 printer->policy_json().c_str());
+    // The gate's published policy, read from the runtime (which outlives the system) on each
+    // request: check_machine() may change it while the server runs.
+    papplSystemAddResourceCallback(system_, gcode_policy_path(*printer).c_str(), "application/json",
+                                   policy_resource_callback, printer.get());
     papplPrinterSetDNSSDName(created, nullptr);
     papplPrinterSetMaxActiveJobs(created, 0);
     // Every new job stays held until the scheduler releases it.
@@ -217,11 +219,23 @@ bool Application::operation_callback(pappl_client_t* client, void* data) {
   return handle_vendor_operation(client, [app](pappl_printer_t* p) { return app->find_printer(p); });
 }
 
+bool Application::policy_resource_callback(pappl_client_t* client, void* data) {
+  try {
+    const std::string json = static_cast<const PrinterRuntime*>(data)->policy_json();
+    if (!papplClientRespond(client, HTTP_STATUS_OK, nullptr, "application/json", 0, json.size()))
+      return false;
+    return httpWrite2(papplClientGetHTTP(client), json.data(), json.size()) >= 0;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 bool Application::timer_callback(pappl_system_t*, void* data) {
   auto* app = static_cast<Application*>(data);
   if (!app->dnssd_started_) {
     app->dnssd_started_ = true;  // the listeners answer by the first tick
     app->start_dnssd();
+    app->start_machine_checks();
   }
   app->scheduler_->tick();
   // Nonces of expired envelopes are of no use any more (hourly).

@@ -17,6 +17,7 @@
 
 #include <pappl/pappl.h>
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,6 +77,13 @@ class Application {
   static bool save_callback(pappl_system_t* system, void* data);
   // application_dnssd.cpp: advertises _ipps-3d._tcp once the server answers.
   void start_dnssd();
+  // application_machine.cpp: runs check_machine() once for each printer on
+  // its own thread, retrying every 5 s those whose machine cannot be asked.
+  // Stand-in until the printer monitor calls check_machine() itself.
+  void start_machine_checks();
+  void stop_machine_checks();
+  // Serves the printer's current G-code policy (the resource of gcode_policy_path()).
+  static bool policy_resource_callback(pappl_client_t* client, void* data);
   PrinterRuntime* find_printer(pappl_printer_t* printer) const;
   PrinterRuntime* find_printer(const char* driver_name) const;
 
@@ -102,6 +110,10 @@ class Application {
   long ticks_ = 0;                    // timer_callback calls (main-loop thread only)
   std::mutex dnssd_mutex_;            // guards dnssd_
   std::unique_ptr<DnssdAdvertiser> dnssd_;
+  std::thread machine_check_thread_;            // start_machine_checks(); joined by stop_machine_checks()
+  std::mutex machine_check_mutex_;              // guards machine_check_stop_
+  std::condition_variable machine_check_wake_;  // signalled when machine_check_stop_ is set
+  bool machine_check_stop_ = false;
 };
 
 }  // namespace ipp3d::server

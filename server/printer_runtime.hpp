@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace ipp3d::server {
@@ -38,12 +39,20 @@ class PrinterRuntime {
   [[nodiscard]] StateStore& store() { return store_; }
   [[nodiscard]] const PrinterKeys& keys() const { return *keys_; }
   [[nodiscard]] JobIntake& intake() { return *intake_; }
-  // What the G-code gate enforces on this printer (from its configuration).
-  [[nodiscard]] const gcode::Limits& limits() const { return limits_; }
+  // What the G-code gate enforces on this printer now: its configuration
+  // plus the standard commands Klipper macros replace (check_machine()). A
+  // consistent snapshot that stays valid while held; a later
+  // set_machine_overrides() publishes a new one.
+  [[nodiscard]] std::shared_ptr<const gcode::Limits> limits() const;
   // The gate's effective policy as published (docs/gcode-policy.md): the
-  // canonical JSON text and its "sha256:..." digest.
-  [[nodiscard]] const std::string& policy_json() const { return policy_json_; }
-  [[nodiscard]] const std::string& policy_digest() const { return policy_digest_; }
+  // canonical JSON text and its "sha256:..." digest (copies; they follow limits()).
+  [[nodiscard]] std::string policy_json() const;
+  [[nodiscard]] std::string policy_digest() const;
+  // Adds `commands` (upper-case standard commands replaced by Klipper macros)
+  // to the configured ones in the gate's macro_commands; the published policy,
+  // its digest and the driver attributes follow. Returns true when that
+  // changed the limits. Jobs already checked are checked again before they start.
+  bool set_machine_overrides(const std::set<std::string>& commands);
 
   // Everything the printer advertises through PAPPL's driver attributes:
   // the 3D capabilities and the ipp3d security attributes
@@ -92,7 +101,20 @@ class PrinterRuntime {
   // machine is not ready (from the last status), else "".
   [[nodiscard]] std::string machine_problem() const;
 
+  // The machine's camera snapshot URL (printer-camera-image-uri), or "".
+  // Setting a different one regenerates the driver attributes.
+  void set_camera_image_uri(std::string uri);
+  [[nodiscard]] std::string camera_image_uri() const;
+
  private:
+  // The gate's limits with the policy published for them; replaced whole, never changed.
+  struct GatePolicy {
+    gcode::Limits limits;
+    std::string json;    // policy_json(limits)
+    std::string digest;  // policy_digest(limits)
+  };
+  static std::shared_ptr<const GatePolicy> make_policy(gcode::Limits limits);
+
   Status set_loaded(const std::optional<std::string>& key);
   void publish_capabilities();
 
@@ -100,14 +122,18 @@ class PrinterRuntime {
   StateStore& store_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<PrinterKeys> keys_;   // fixed after construction
-  const gcode::Limits limits_;          // fixed after construction
-  const std::string policy_json_;       // fixed after construction (PAPPL serves it from here)
-  std::string policy_digest_;           // fixed after construction
   std::unique_ptr<JobIntake> intake_;   // thread-safe itself
   pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
 
+  // Guards policy_ (the pointer; the GatePolicy it points to is immutable).
+  // Never held while calling out: readers copy the pointer and let go. The
+  // intake calls limits() while holding JobIntake::mutex_ (lock order:
+  // JobIntake::mutex_, then policy_mutex_).
+  mutable std::mutex policy_mutex_;
+  std::shared_ptr<const GatePolicy> policy_;
+
   // Guards loaded_, plate_clear_, capabilities_, pause_origin_,
-  // machine_status_ and config_problem_.
+  // machine_status_, config_problem_ and camera_image_uri_.
   mutable std::mutex mutex_;
   std::optional<std::string> loaded_;
   bool plate_clear_ = true;
@@ -115,6 +141,7 @@ class PrinterRuntime {
   std::string pause_origin_;
   std::optional<PrintStatus> machine_status_;
   std::string config_problem_;
+  std::string camera_image_uri_;
 };
 
 }  // namespace ipp3d::server

@@ -138,6 +138,7 @@ void read_moonraker(TableReader& printer, PrinterConfig& p) {
   reader.read("url", moonraker.url, Need::kRequired);
   reader.read("api_key_file", moonraker.api_key_file, Need::kRequired);
   reader.read("timeout_seconds", moonraker.timeout_seconds);
+  reader.read("accept_risks", moonraker.accept_risks);
   reader.finish();
   p.moonraker = std::move(moonraker);
 }

@@ -45,6 +45,8 @@ class VirtualBackend final : public Backend {
   Status remove(const std::string& remote_name) override;
   Status heaters_off() override;
   Status emergency_stop() override;
+  // A clean report: the simulated machine has no access rules, limits or camera of its own.
+  Result<MachineReport> inspect() override;
 
  private:
   // Runs one print (heat-up, then `total_layers` layers) for `generation`.

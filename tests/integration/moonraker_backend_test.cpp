@@ -12,6 +12,7 @@
 
 #include "backend/moonraker_http.hpp"
 #include "ipp_client.hpp"
+#include "moonraker_emulator.hpp"
 #include "server_process.hpp"
 #include "signing.hpp"
 
@@ -46,8 +47,6 @@ using server::PrintStatus;
 using server::UploadRequest;
 using ::testing::HasSubstr;
 
-constexpr const char* kKey = "0123456789abcdef0123456789abcdef";
-
 // A small job: two layers reported through SET_PRINT_STATS_INFO.
 constexpr const char* kTwoLayers =
     "G28\n"
@@ -61,129 +60,6 @@ constexpr const char* kTwoLayers =
 std::string sha256_hex(const std::string& bytes) {
   const auto digest = trust::Sha256::of({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
   return digest ? trust::hex_text(*digest) : std::string();
-}
-
-// One emulator process: started with --port 0, stopped by SIGTERM to its PID.
-class Emulator {
- public:
-  // Starts the emulator with `scenario` (a JSON object) and the key kKey.
-  explicit Emulator(const json& scenario) {
-    key_file_ = dir_.path() / "moonraker.key";
-    write_bytes(key_file_, std::string(kKey) + "\n");
-    ::chmod(key_file_.c_str(), 0600);
-    const auto scenario_file = dir_.path() / "scenario.json";
-    write_bytes(scenario_file, scenario.dump());
-    int out[2];
-    if (::pipe(out) != 0) {
-      ADD_FAILURE() << "pipe failed";
-      return;
-    }
-    const std::string script = std::string(IPP3D_SOURCE_DIR) + "/tests/moonraker/moonraker_emulator.py";
-    const std::string log = (dir_.path() / "emulator.log").string();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (err >= 0) ::dup2(err, STDERR_FILENO);
-      ::close(out[0]);
-      ::execl("/usr/bin/python3", "python3", "-S", script.c_str(), "--port", "0", "--api-key-file",
-              key_file_.c_str(), "--scenario", scenario_file.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    stdout_ = out[0];
-    read_port();
-  }
-  Emulator(const Emulator&) = delete;
-  Emulator& operator=(const Emulator&) = delete;
-  ~Emulator() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-    if (stdout_ >= 0) ::close(stdout_);
-  }
-
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  [[nodiscard]] const std::filesystem::path& key_file() const { return key_file_; }
-
-  // Backend options for this emulator with short timeouts.
-  [[nodiscard]] MoonrakerOptions options(std::chrono::milliseconds query = 5s,
-                                         std::chrono::milliseconds control = 10s) const {
-    return MoonrakerOptions{url(), kKey, query, control};
-  }
-
-  // GET /_emulator/state.
-  json state() const {
-    const auto answer = client_().perform(call("GET", "/_emulator/state", ""));
-    if (!answer || answer->status != 200) {
-      ADD_FAILURE() << "cannot read the emulator's state";
-      return json::object();
-    }
-    return json::parse(answer->body, nullptr, false);
-  }
-
-  // POST /_emulator/control with `action`.
-  void control(const json& action) const {
-    const auto answer = client_().perform(call("POST", "/_emulator/control", action.dump()));
-    EXPECT_TRUE(answer && answer->status == 200)
-        << action.dump() << ": " << (answer ? answer->body : answer.error().message);
-  }
-
- private:
-  // A request to the emulator.
-  static server::moonraker::HttpCall call(const std::string& method, const std::string& target,
-                                          const std::string& body) {
-    server::moonraker::HttpCall c;
-    c.method = method;
-    c.target = target;
-    c.json_body = body;
-    c.timeout = 10s;
-    return c;
-  }
-  // A client without API key (the control API needs none).
-  [[nodiscard]] server::moonraker::HttpClient client_() const { return {url(), ""}; }
-
-  // Reads stdout until the readiness line (at most 20 s).
-  void read_port() {
-    std::string text;
-    const auto deadline = std::chrono::steady_clock::now() + 20s;
-    const std::string marker = "listening on 127.0.0.1:";
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd fd{stdout_, POLLIN, 0};
-      if (::poll(&fd, 1, 200) <= 0) continue;
-      char buffer[256];
-      const ssize_t got = ::read(stdout_, buffer, sizeof buffer);
-      if (got <= 0) break;
-      text.append(buffer, static_cast<std::size_t>(got));
-      const auto at = text.find(marker);
-      if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
-        port_ = std::stoi(text.substr(at + marker.size()));
-        return;
-      }
-    }
-    ADD_FAILURE() << "the emulator did not start: " << text << read_file(dir_.path() / "emulator.log");
-  }
-
-  TempDir dir_;
-  std::filesystem::path key_file_;
-  pid_t pid_ = -1;
-  int stdout_ = -1;
-  int port_ = 0;
-};
-
-// The records in `state[list]` whose `field` equals `value`.
-std::vector<json> records(const json& state, const char* list, const char* field, const std::string& value) {
-  std::vector<json> found;
-  if (!state.contains(list)) return found;
-  for (const json& entry : state[list]) {
-    if (entry.is_object() && entry.contains(field) && entry[field].is_string() && entry[field] == value) {
-      found.push_back(entry);
-    }
-  }
-  return found;
 }
 
 class MoonrakerBackendTest : public ::testing::Test {
@@ -484,7 +360,7 @@ TEST(MoonrakerBackendUnreachable, ConnectionRefusedIsAnErrorSayingSo) {
 
 // The real server with a "moonraker" printer prints a signed job to completion.
 TEST(MoonrakerEndToEnd, ASignedJobPrintsToCompletionOnMoonraker) {
-  Emulator emulator(json{{"timeline", {{"bytes_per_second", 5e6}}}});
+  Emulator emulator(clean_scenario({{"timeline", {{"bytes_per_second", 5e6}}}}));
   ASSERT_GT(emulator.port(), 0);
   const MoonrakerTestConfig config(emulator.url(), emulator.key_file());
   ServerProcess server(IPP3D_SERVER_BINARY, config.args());
