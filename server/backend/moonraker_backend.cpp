@@ -200,7 +200,8 @@ std::string snapshot_url(const json& webcam, const std::string& base_url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>') return {};
   }
   if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) return url;
-  if (url.find("://") != std::string::npos) return {};
+  // Any other scheme ("ftp:", "javascript:") is refused; a path is resolved.
+  if (url.find(':') < url.find_first_of("/?#")) return {};
   return base_url + (url.front() == '/' ? "" : "/") + url;
 }
 
