@@ -76,7 +76,7 @@ bool JobIntake::recheck_if_changed(int job_id, const gcode::Job& job) {
     std::shared_ptr<const gcode::Limits> current = limits_();
     const bool same_limits =
         entry.limits == current || (entry.limits && current && *entry.limits == *current);
-    if (entry.request.job == job && same_limits) return false;
+    if (entry.request.job == job && same_limits && entry.capacity == capacity_) return false;
     entry.request.job = job;
     entry.stage = Stage::kChecking;
     stale = std::move(entry.document);
@@ -130,6 +130,7 @@ void JobIntake::work() {
       limits = limits_();
       Entry& next = entries_.at(queue_.front());
       next.limits = limits;
+      next.capacity = capacity_;
       request = next.request;
       capacity = capacity_;
       queue_.pop_front();

@@ -50,9 +50,10 @@ class JobIntake {
   Outcome submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope, int copies,
                  const gcode::Job& job);
 
-  // An accepted job about to start whose material or gate limits are no
-  // longer the ones it was checked against (the loaded material changed, or
-  // check_machine() found macros that replace standard commands): checks it
+  // An accepted job about to start whose material, gate limits or upload
+  // capacity are no longer the ones it was checked against (the loaded
+  // material changed, or check_machine() found macros that replace standard
+  // commands or learnt the machine's max_upload_size and free space): checks it
   // again with `job` and the current limits and returns true; false when
   // nothing changed. Thread-safe.
   bool recheck_if_changed(int job_id, const gcode::Job& job);
@@ -74,6 +75,7 @@ class JobIntake {
     std::optional<VerifiedDocument> document;
     std::optional<DocumentRefusal> refusal;
     std::shared_ptr<const gcode::Limits> limits;  // what the document was (is being) checked against
+    UploadCapacity capacity;                      // the machine's capacity it was checked against
     bool forgotten = false;                       // the job ended while being checked: drop the result
   };
   void work();

@@ -8,8 +8,10 @@ namespace ipp3d::server {
 std::string size_text(std::uint64_t bytes) {
   constexpr std::uint64_t kMiB = std::uint64_t{1024} * 1024;
   if (bytes < kMiB) return std::to_string(bytes) + " bytes";
-  char text[32];
-  (void)std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / static_cast<double>(kMiB));
+  char text[64];
+  (void)std::snprintf(text, sizeof text, "%.2f MiB (%llu bytes)",
+                      static_cast<double>(bytes) / static_cast<double>(kMiB),
+                      static_cast<unsigned long long>(bytes));
   return text;
 }
 

@@ -32,7 +32,7 @@ std::string upload_refusal(std::uint64_t plaintext_bytes, const UploadCapacity& 
 // Free bytes of the file system holding `path`, or nullopt when unknown.
 std::optional<std::uint64_t> free_space(const std::filesystem::path& path);
 
-// "12.5 MiB", "800 bytes": a size for messages.
+// "800 bytes", "12.50 MiB (13107200 bytes)": a size for messages.
 std::string size_text(std::uint64_t bytes);
 
 }  // namespace ipp3d::server

@@ -113,14 +113,14 @@ TestConfig::TestConfig(double seconds_per_layer, bool auto_start_next, bool requ
 std::vector<std::string> TestConfig::args() const { return {"--config", file().string()}; }
 
 MoonrakerTestConfig::MoonrakerTestConfig(const std::string& url, const std::filesystem::path& api_key_file,
-                                         bool auto_start_next) {
+                                         bool auto_start_next, const std::string& moonraker_extra) {
   std::ofstream out(file());
   write_printer_head(out, "moonraker", auto_start_next);
   out << "[printer.moonraker]\n"
       << "url = \"" << url << "\"\n"
       << "api_key_file = \"" << api_key_file.string() << "\"\n"
       << "timeout_seconds = 10\n"
-      << kPrinterTables;
+      << moonraker_extra << kPrinterTables;
   if (!out) ADD_FAILURE() << "cannot write " << file();
 }
 

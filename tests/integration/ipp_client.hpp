@@ -55,11 +55,12 @@ class TestConfig {
 };
 
 // TestConfig's printer ("virtual-fdm", PLA loaded, signed jobs only) on the
-// "moonraker" backend: [printer.moonraker] with `url` and `api_key_file`.
+// "moonraker" backend: [printer.moonraker] with `url` and `api_key_file`, and
+// `moonraker_extra` (TOML lines, e.g. "accept_risks = [...]\n") in that table.
 class MoonrakerTestConfig {
  public:
   MoonrakerTestConfig(const std::string& url, const std::filesystem::path& api_key_file,
-                      bool auto_start_next = true);
+                      bool auto_start_next = true, const std::string& moonraker_extra = "");
   // "--config FILE", for ServerProcess's extra arguments.
   [[nodiscard]] std::vector<std::string> args() const;
   [[nodiscard]] std::filesystem::path file() const { return dir_.path() / "ipp3d-moonraker-test.toml"; }

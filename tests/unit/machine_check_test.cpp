@@ -194,11 +194,14 @@ TEST(UploadRefusal, LargerThanMaxUploadSizeOrFreeSpace) {
   constexpr std::uint64_t kMiB = 1024 * 1024;
   EXPECT_THAT(upload_refusal(5 * kMiB, UploadCapacity{}), IsEmpty());
   EXPECT_THAT(upload_refusal(kMiB, UploadCapacity{kMiB, kMiB}), IsEmpty());
-  EXPECT_EQ(upload_refusal(kMiB + 1, UploadCapacity{kMiB, std::nullopt}),
-            "Refused (too-large): the document is 1.0 MiB, but Moonraker accepts uploads of at most 1.0 MiB "
-            "([server] max_upload_size)");
-  EXPECT_THAT(upload_refusal(3 * kMiB, UploadCapacity{10 * kMiB, 2 * kMiB}),
-              HasSubstr("the document is 3.0 MiB, but the printer's gcodes folder has only 2.0 MiB free"));
+  EXPECT_EQ(
+      upload_refusal(kMiB + 1, UploadCapacity{kMiB, std::nullopt}),
+      "Refused (too-large): the document is 1.00 MiB (1048577 bytes), but Moonraker accepts uploads of at "
+      "most 1.00 MiB (1048576 bytes) ([server] max_upload_size)");
+  EXPECT_THAT(
+      upload_refusal(3 * kMiB, UploadCapacity{10 * kMiB, 2 * kMiB}),
+      HasSubstr("the document is 3.00 MiB (3145728 bytes), but the printer's gcodes folder has only 2.00 MiB "
+                "(2097152 bytes) free"));
 }
 
 TEST(LocalSpaceRefusal, TheVerifiedCopyMustFit) {
