@@ -195,6 +195,14 @@ TEST_F(MachineCheckTest, TheWebcamIsAdvertisedOnceAsPrinterCameraImageUri) {
   }
   ASSERT_EQ(camera.size(), 1U);  // a duplicate would break ipptool
   EXPECT_EQ(camera[0], emulator_->url() + "/webcam/?action=snapshot");
+  // ipptool fails a response with a duplicate attribute.
+  std::string out;
+  EXPECT_EQ(
+      run_command({"ipptool", "-t", "-V", "2.0", uri_, "/usr/share/cups/ipptool/get-printer-attributes.test"},
+                  out),
+      0)
+      << out;
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("Duplicate"))) << out;
 }
 
 }  // namespace
