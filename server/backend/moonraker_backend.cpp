@@ -194,7 +194,7 @@ std::string upper(std::string text) {
 // The snapshot URL of `webcam` made absolute against `base_url`, or "" when
 // it has none or it is neither http(s) nor a path.
 std::string snapshot_url(const json& webcam, const std::string& base_url) {
-  const std::string url = string_at(&webcam, "snapshot_url");
+  std::string url = string_at(&webcam, "snapshot_url");
   if (url.empty() || url.size() > 1024) return {};
   for (const char c : url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>') return {};
