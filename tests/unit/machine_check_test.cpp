@@ -8,12 +8,16 @@
 #include "ipp3d/config/config.hpp"
 
 #include "backend/moonraker_backend.hpp"
+#include "backend/virtual_backend.hpp"
 #include "intake/upload_capacity.hpp"
+#include "printer_keys.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 namespace ipp3d::server {
@@ -317,6 +321,43 @@ TEST(AcceptRisksConfig, UnknownNamesAreRefusedWithFileAndLine) {
   EXPECT_EQ(parsed.error()[0].message,
             "m.toml:7: printer[0].moonraker.accept_risks[1]: unknown risk \"everything\" (known: "
             "trusted-clients, force-logins-off, config-write-access)");
+}
+
+// The runtime's gate policy is replaced whole: a snapshot taken before stays
+// as it was, the published JSON and digest follow the new limits.
+TEST(PrinterRuntimePolicy, MachineOverridesReplaceTheLimitsAndThePublishedPolicy) {
+  std::string dir_template = (std::filesystem::temp_directory_path() / "ipp3d-rt-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(dir_template.data()), nullptr);
+  const std::filesystem::path dir = dir_template;
+  {
+    auto store = StateStore::open(dir / "ipp3d.db");
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    auto keys = load_or_create_printer_keys(dir, "virtual-fdm");
+    ASSERT_TRUE(keys.ok()) << keys.error().message;
+    VirtualBackendOptions options;
+    options.storage_dir = dir / "virtual";
+    PrinterRuntime runtime(config::default_config().printers.front(), **store,
+                           std::make_unique<VirtualBackend>(options), std::move(keys).value(),
+                           dir / "verified");
+    EXPECT_THAT(runtime.config_problem(), HasSubstr("not been checked yet"));
+    const auto before = runtime.limits();
+    const std::string digest = runtime.policy_digest();
+    EXPECT_FALSE(runtime.set_machine_overrides({}));  // nothing new
+    EXPECT_TRUE(runtime.set_machine_overrides({"M109"}));
+    EXPECT_FALSE(runtime.set_machine_overrides({"M109"}));
+    EXPECT_THAT(before->macro_commands, IsEmpty());
+    EXPECT_EQ(runtime.limits()->macro_commands, (std::set<std::string>{"M109"}));
+    EXPECT_NE(runtime.policy_digest(), digest);
+    EXPECT_THAT(runtime.policy_json(), HasSubstr("\"macro_commands\":[\"M109\"]"));
+    EXPECT_TRUE(runtime.set_machine_overrides({}));  // the machine no longer renames it
+    EXPECT_EQ(runtime.policy_digest(), digest);
+    runtime.set_camera_image_uri("http://127.0.0.1:7125/webcam/?action=snapshot");
+    EXPECT_EQ(runtime.camera_image_uri(), "http://127.0.0.1:7125/webcam/?action=snapshot");
+    EXPECT_TRUE(check_machine(runtime));  // the virtual machine's report is clean
+    EXPECT_THAT(runtime.config_problem(), IsEmpty());
+    EXPECT_THAT(runtime.camera_image_uri(), IsEmpty());
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
