@@ -89,7 +89,7 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   app->reserve_job_ids();
   for (auto& printer : app->printers_) {
     app->monitors_.push_back(
-        std::make_unique<PrinterMonitor>(*printer, [](PrinterRuntime& p) { check_machine(p); }));
+        std::make_unique<PrinterMonitor>(*printer, [](PrinterRuntime& p) { return check_machine(p); }));
   }
   return app;
 }
@@ -177,9 +177,10 @@ Status Application::create_printers() {
     if (created == nullptr) return start_error("printer", "cannot create printer '" + printer->name() + "'");
     printer->attach(created);
     add_operator_page(system_, *printer);
-    // The gate's published policy; PAPPL serves the text from the runtime, which outlives the system.
-    papplSystemAddResourceString(system_, gcode_policy_path(*printer).c_str(), "application/json",
-                                 printer->policy_json().c_str());
+    // The gate's published policy, read from the runtime (which outlives the system) on each
+    // request: check_machine() may change it while the server runs.
+    papplSystemAddResourceCallback(system_, gcode_policy_path(*printer).c_str(), "application/json",
+                                   policy_resource_callback, printer.get());
     papplPrinterSetDNSSDName(created, nullptr);
     papplPrinterSetMaxActiveJobs(created, 0);
     // Every new job stays held until the scheduler releases it.
@@ -221,6 +222,17 @@ const char* Application::mime_callback(const unsigned char* header, size_t size,
 bool Application::operation_callback(pappl_client_t* client, void* data) {
   auto* app = static_cast<Application*>(data);
   return handle_vendor_operation(client, [app](pappl_printer_t* p) { return app->find_printer(p); });
+}
+
+bool Application::policy_resource_callback(pappl_client_t* client, void* data) {
+  try {
+    const std::string json = static_cast<const PrinterRuntime*>(data)->policy_json();
+    if (!papplClientRespond(client, HTTP_STATUS_OK, nullptr, "application/json", 0, json.size()))
+      return false;
+    return httpWrite2(papplClientGetHTTP(client), json.data(), json.size()) >= 0;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 bool Application::timer_callback(pappl_system_t*, void* data) {

@@ -18,6 +18,7 @@
 
 #include <pappl/pappl.h>
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -80,6 +81,8 @@ class Application {
   static bool save_callback(pappl_system_t* system, void* data);
   // application_dnssd.cpp: advertises _ipps-3d._tcp once the server answers.
   void start_dnssd();
+  // Serves the printer's current G-code policy (the resource of gcode_policy_path()).
+  static bool policy_resource_callback(pappl_client_t* client, void* data);
   PrinterRuntime* find_printer(pappl_printer_t* printer) const;
   PrinterRuntime* find_printer(const char* driver_name) const;
 

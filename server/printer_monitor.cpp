@@ -123,9 +123,8 @@ void PrinterMonitor::poll() {
       printer_.request_heaters_off();
     }
   }
-  // check_machine() at start and on every transition to ready.
-  if (first_poll_ || (status.ready && !was_ready_)) check_(printer_);
-  first_poll_ = false;
+  // Until one succeeds (false: the machine could not be asked), again at the next ready answer.
+  if (status.ready && (!was_ready_ || !checked_)) checked_ = check_(printer_);
   was_ready_ = status.ready;
 
   MachineView view = machine_view_for(status, printer_.machine_problem(), printer_.pause_origin());

@@ -40,9 +40,11 @@ bool machine_view_changed(const MachineView& shown, const MachineView& now);
 // it: they read what it stored in the PrinterRuntime.
 class PrinterMonitor {
  public:
-  // Called at start and whenever the machine becomes ready (check_machine()
-  // in production). Must not throw.
-  using MachineCheck = std::function<void(PrinterRuntime&)>;
+  // Called when the machine is first ready and whenever it becomes ready
+  // again (check_machine() in production); false when the machine could
+  // not be asked (then it is called again at the next ready answer). Must
+  // not throw.
+  using MachineCheck = std::function<bool(PrinterRuntime&)>;
 
   // `printer` must outlive the monitor.
   PrinterMonitor(PrinterRuntime& printer, MachineCheck check,
@@ -72,7 +74,7 @@ class PrinterMonitor {
   bool stopping_ = false;
 
   // Only the monitor thread touches these.
-  bool first_poll_ = true;
+  bool checked_ = false;  // the last machine check could ask the machine
   bool was_ready_ = false;
   std::optional<bool> offline_shown_;  // what printer-state-reasons shows
   std::optional<MachineView> shown_;   // what was published last

@@ -17,11 +17,11 @@ PrinterRuntime::PrinterRuntime(config::PrinterConfig config, StateStore& store,
       store_(store),
       backend_(std::move(backend)),
       keys_(std::move(keys)),
-      limits_(gcode::limits_for(config_)),
-      policy_json_(gcode::policy_json(limits_)) {
-  if (auto digest = gcode::policy_digest(limits_)) policy_digest_ = std::move(digest).value();
-  intake_ = std::make_unique<JobIntake>(config_.name, config_.security, keys_->encryption, store_, limits_,
-                                        verified_dir);
+      policy_(make_policy(gcode::limits_for(config_))) {
+  intake_ = std::make_unique<JobIntake>(
+      config_.name, config_.security, keys_->encryption, store_, [this] { return limits(); }, verified_dir);
+  // Until check_machine() has looked at the machine, nothing may start on it.
+  config_problem_ = "The printer's machine has not been checked yet.";
   const PrinterState state = store_.printer_state(config_.name, PrinterState{config_.loaded_material, true});
   loaded_ = state.loaded_material;
   // A stored key that is no longer in the configuration counts as nothing loaded.
@@ -34,6 +34,60 @@ PrinterRuntime::PrinterRuntime(config::PrinterConfig config, StateStore& store,
 }
 
 void PrinterRuntime::attach(pappl_printer_t* printer) { printer_ = printer; }
+
+std::shared_ptr<const PrinterRuntime::GatePolicy> PrinterRuntime::make_policy(gcode::Limits limits) {
+  auto policy = std::make_shared<GatePolicy>();
+  policy->json = gcode::policy_json(limits);
+  if (auto digest = gcode::policy_digest(limits)) policy->digest = std::move(digest).value();
+  policy->limits = std::move(limits);
+  return policy;
+}
+
+std::shared_ptr<const gcode::Limits> PrinterRuntime::limits() const {
+  const std::lock_guard lock(policy_mutex_);
+  // Shares ownership of the whole policy: no copy of the limits.
+  return {policy_, &policy_->limits};
+}
+
+std::string PrinterRuntime::policy_json() const {
+  const std::lock_guard lock(policy_mutex_);
+  return policy_->json;
+}
+
+std::string PrinterRuntime::policy_digest() const {
+  const std::lock_guard lock(policy_mutex_);
+  return policy_->digest;
+}
+
+bool PrinterRuntime::set_machine_overrides(const std::set<std::string>& commands) {
+  gcode::Limits limits = gcode::limits_for(config_);
+  limits.macro_commands.insert(commands.begin(), commands.end());
+  {
+    const std::lock_guard lock(policy_mutex_);
+    if (policy_->limits == limits) return false;
+  }
+  auto policy = make_policy(std::move(limits));
+  {
+    const std::lock_guard lock(policy_mutex_);
+    policy_ = std::move(policy);
+  }
+  publish_driver_attributes();
+  return true;
+}
+
+void PrinterRuntime::set_camera_image_uri(std::string uri) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (camera_image_uri_ == uri) return;
+    camera_image_uri_ = std::move(uri);
+  }
+  publish_driver_attributes();
+}
+
+std::string PrinterRuntime::camera_image_uri() const {
+  const std::lock_guard lock(mutex_);
+  return camera_image_uri_;
+}
 
 attributes::PrinterCapabilities PrinterRuntime::capabilities() const {
   const std::lock_guard lock(mutex_);
@@ -105,6 +159,11 @@ IppPtr PrinterRuntime::driver_attributes() const {
                                   attributes::CapabilityEncoding{pappl_generated_attributes()});
   add_security_attributes(*this, attrs.get());
   add_machine_attributes(machine_view(), attrs.get());
+  // PAPPL 1.3.1 does not generate printer-camera-image-uri (PWG 5100.13).
+  if (const std::string camera = camera_image_uri(); !camera.empty()) {
+    ippAddString(attrs.get(), IPP_TAG_PRINTER, IPP_TAG_URI, "printer-camera-image-uri", nullptr,
+                 camera.c_str());
+  }
   return attrs;
 }
 

@@ -67,12 +67,20 @@ class PrinterRuntime {
   [[nodiscard]] StateStore& store() { return store_; }
   [[nodiscard]] const PrinterKeys& keys() const { return *keys_; }
   [[nodiscard]] JobIntake& intake() { return *intake_; }
-  // What the G-code gate enforces on this printer (from its configuration).
-  [[nodiscard]] const gcode::Limits& limits() const { return limits_; }
+  // What the G-code gate enforces on this printer now: its configuration
+  // plus the standard commands Klipper macros replace (check_machine()). A
+  // consistent snapshot that stays valid while held; a later
+  // set_machine_overrides() publishes a new one.
+  [[nodiscard]] std::shared_ptr<const gcode::Limits> limits() const;
   // The gate's effective policy as published (docs/gcode-policy.md): the
-  // canonical JSON text and its "sha256:..." digest.
-  [[nodiscard]] const std::string& policy_json() const { return policy_json_; }
-  [[nodiscard]] const std::string& policy_digest() const { return policy_digest_; }
+  // canonical JSON text and its "sha256:..." digest (copies; they follow limits()).
+  [[nodiscard]] std::string policy_json() const;
+  [[nodiscard]] std::string policy_digest() const;
+  // Adds `commands` (upper-case standard commands replaced by Klipper macros)
+  // to the configured ones in the gate's macro_commands; the published policy,
+  // its digest and the driver attributes follow. Returns true when that
+  // changed the limits. Jobs already checked are checked again before they start.
+  bool set_machine_overrides(const std::set<std::string>& commands);
 
   // Everything the printer advertises through PAPPL's driver attributes:
   // the 3D capabilities and the ipp3d security attributes
@@ -148,8 +156,20 @@ class PrinterRuntime {
   // regenerates all driver attributes): call it only when the view changed.
   void publish_machine_view(MachineView view);
   [[nodiscard]] MachineView machine_view() const;
+  // The machine's camera snapshot URL (printer-camera-image-uri), or "".
+  // Setting a different one regenerates the driver attributes.
+  void set_camera_image_uri(std::string uri);
+  [[nodiscard]] std::string camera_image_uri() const;
 
  private:
+  // The gate's limits with the policy published for them; replaced whole, never changed.
+  struct GatePolicy {
+    gcode::Limits limits;
+    std::string json;    // policy_json(limits)
+    std::string digest;  // policy_digest(limits)
+  };
+  static std::shared_ptr<const GatePolicy> make_policy(gcode::Limits limits);
+
   Status set_loaded(const std::optional<std::string>& key);
   // Regenerates PAPPL's driver attributes from driver_attributes() and
   // re-applies the vendor xxx-default values papplPrinterSetDriverData drops.
@@ -159,9 +179,6 @@ class PrinterRuntime {
   StateStore& store_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<PrinterKeys> keys_;   // fixed after construction
-  const gcode::Limits limits_;          // fixed after construction
-  const std::string policy_json_;       // fixed after construction (PAPPL serves it from here)
-  std::string policy_digest_;           // fixed after construction
   std::unique_ptr<JobIntake> intake_;   // thread-safe itself
   pappl_printer_t* printer_ = nullptr;  // set once by attach() before PAPPL runs
 
@@ -169,9 +186,16 @@ class PrinterRuntime {
   // attributes happen as one step, so an older snapshot never overwrites a
   // newer one. Taken before mutex_, never while holding it.
   std::mutex publish_mutex_;
+  // Guards policy_ (the pointer; the GatePolicy it points to is immutable).
+  // Never held while calling out: readers copy the pointer and let go. The
+  // intake calls limits() while holding JobIntake::mutex_ (lock order:
+  // JobIntake::mutex_, then policy_mutex_).
+  mutable std::mutex policy_mutex_;
+  std::shared_ptr<const GatePolicy> policy_;
+
   // Guards loaded_, plate_clear_, capabilities_, pause_origin_,
   // machine_status_, config_problem_, heaters_off_requested_, reattach_,
-  // current_print_ and machine_view_.
+  // current_print_, machine_view_ and camera_image_uri_.
   mutable std::mutex mutex_;
   std::optional<std::string> loaded_;
   bool plate_clear_ = true;
@@ -183,6 +207,7 @@ class PrinterRuntime {
   std::set<int> reattach_;
   std::optional<CurrentPrint> current_print_;
   MachineView machine_view_;
+  std::string camera_image_uri_;
 };
 
 }  // namespace ipp3d::server

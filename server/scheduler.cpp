@@ -76,10 +76,12 @@ gcode::Job gate_job(pappl_job_t* job, const PrinterRuntime& printer) {
 }
 
 QueueDecision decide(int position, bool has_document, const std::string& requested_hold,
-                     const std::optional<std::string>& material, bool printer_busy, bool plate_clear) {
+                     const std::optional<std::string>& material, bool printer_busy, bool plate_clear,
+                     const std::string& machine_problem) {
   if (!has_document) return {false, "Waiting for the document."};
   if (requested_hold != "no-hold")
     return {false, "Held as requested (job-hold-until " + requested_hold + ")."};
+  if (!machine_problem.empty()) return {false, machine_problem};
   if (material) return {false, "Waiting for material " + *material + " to be loaded."};
   if (printer_busy) return {false, "Queued: " + std::to_string(position) + " in line."};
   if (!plate_clear) return {false, "Waiting for an operator to confirm that the build plate is clear."};
@@ -177,8 +179,8 @@ void Scheduler::schedule(PrinterRuntime& printer) {
     const std::time_t hold_time = ippGetInteger(papplJobGetAttribute(job, kRequestedHoldTimeAttribute), 0);
     const bool hold_open = hold_window_open(hold, hold_time, std::time(nullptr));
     const auto material = has_document ? missing_material(job, printer) : std::nullopt;
-    const QueueDecision decision =
-        decide(position, has_document, hold_open ? "no-hold" : hold, material, busy, printer.plate_clear());
+    const QueueDecision decision = decide(position, has_document, hold_open ? "no-hold" : hold, material,
+                                          busy, printer.plate_clear(), printer.machine_problem());
     // PAPPL shows no job-state-reasons of its own for a job held by us.
     if (has_document && (papplJobGetReasons(job) & PAPPL_JREASON_JOB_QUEUED) == 0) {
       papplJobSetReasons(job, PAPPL_JREASON_JOB_QUEUED, PAPPL_JREASON_NONE);

@@ -5,7 +5,9 @@
 //  - a job whose material is not loaded keeps its place and says why, and
 //    does not block the jobs behind it;
 //  - after every print the next starts only when the plate is confirmed
-//    clear (unless the printer has auto_start_next).
+//    clear (unless the printer has auto_start_next);
+//  - nothing starts while the machine has a problem (machine_check.hpp, or
+//    Klippy not ready); waiting jobs say why.
 // It runs on PAPPL's main-loop thread (a timer callback).
 #pragma once
 
@@ -38,8 +40,11 @@ struct QueueDecision {
 //   material: nullopt when the ticket's material is loaded, else its label
 //   printer_busy: a job of this printer is processing or released
 //   plate_clear: the plate gate is open
+//   machine_problem: why the machine may not print (PrinterRuntime::machine_problem()), "" when it may;
+//     the job waits with it as its message (after its document and any client hold)
 QueueDecision decide(int position, bool has_document, const std::string& requested_hold,
-                     const std::optional<std::string>& material, bool printer_busy, bool plate_clear);
+                     const std::optional<std::string>& material, bool printer_busy, bool plate_clear,
+                     const std::string& machine_problem);
 
 // Whether a client's job-hold-until lets the job print at `now` (local
 // time). no-hold: always; indefinite: never (the job waits until it is

@@ -139,6 +139,7 @@ void read_moonraker(TableReader& printer, PrinterConfig& p) {
   reader.read("api_key_file", moonraker.api_key_file, Need::kRequired);
   reader.read("timeout_seconds", moonraker.timeout_seconds);
   reader.read("delete_after_job", moonraker.delete_after_job);
+  reader.read("accept_risks", moonraker.accept_risks);
   reader.finish();
   p.moonraker = std::move(moonraker);
 }

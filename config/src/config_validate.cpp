@@ -394,6 +394,15 @@ void validate_moonraker(const PrinterConfig& p, const std::string& path, Diagnos
     d.check(join_path(table, "timeout_seconds"),
             std::to_string(p.moonraker->timeout_seconds) + " must be 1 to 600 seconds");
   }
+  const auto& risks = p.moonraker->accept_risks;
+  for (std::size_t i = 0; i < risks.size(); ++i) {
+    if (std::find(kMoonrakerRisks.begin(), kMoonrakerRisks.end(), risks[i]) == kMoonrakerRisks.end()) {
+      std::string known;
+      for (const auto name : kMoonrakerRisks) known += (known.empty() ? "" : ", ") + std::string(name);
+      d.check(index_path(join_path(table, "accept_risks"), i),
+              "unknown risk \"" + risks[i] + "\" (known: " + known + ")");
+    }
+  }
 }
 
 // Checks one [[printer]] table.

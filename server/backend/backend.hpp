@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ipp3d::server {
 
@@ -72,6 +73,37 @@ struct PastPrint {
   std::string message;                    // why it failed, when known
 };
 
+// A Klipper macro that replaces an existing command ([gcode_macro NAME] with
+// rename_existing).
+struct RenamedCommand {
+  std::string name;        // the command the macro replaces, upper case, e.g. "M109"
+  std::string renamed_to;  // where the original went (rename_existing), e.g. "M109.1"
+  bool operator==(const RenamedCommand&) const = default;
+};
+
+// What the machine's host says about its own setup, for check_machine()
+// (machine_check.hpp). Absent values were not reported (nothing to compare).
+struct MachineReport {
+  // Moonraker's access configuration ([authorization], [file_manager]).
+  std::vector<std::string> trusted_clients;  // IPs, CIDR ranges or domains allowed without a key
+  bool force_logins = false;                 // logins required once users exist
+  bool users_exist = false;                  // Moonraker has at least one user
+  bool config_write_access = false;          // the config root (printer.cfg) is writable through the API
+  // Room for uploads: [server] max_upload_size and the gcodes root's free space, bytes.
+  std::optional<std::uint64_t> max_upload_bytes;
+  std::optional<std::uint64_t> free_bytes;
+  // Klipper's own limits (configfile.settings).
+  std::optional<double> hotend_max_temp;         // [extruder] max_temp, °C
+  std::optional<double> bed_max_temp;            // [heater_bed] max_temp, °C
+  std::optional<double> axis_min[3];             // [stepper_x|y|z] position_min, mm
+  std::optional<double> axis_max[3];             // [stepper_x|y|z] position_max, mm
+  std::optional<double> max_velocity;            // [printer] max_velocity, mm/s
+  std::optional<double> max_accel;               // [printer] max_accel, mm/s²
+  std::vector<RenamedCommand> renamed_commands;  // macros replacing existing commands
+  // The first webcam's snapshot URL, absolute (http or https), or "".
+  std::string camera_snapshot_url;
+};
+
 // All methods are thread-safe: a job's thread drives a print while IPP
 // threads ask for status, cancel, pause or resume. No method blocks longer
 // than its own documented timeout; a timeout is reported as an error whose
@@ -105,6 +137,9 @@ class Backend {
   // True when a print goes on without the server (a real machine), so a
   // restarted server follows it again; false for the in-process printer.
   [[nodiscard]] virtual bool prints_outlive_server() const = 0;
+  // Reads the machine's own configuration (access rules, limits, macros,
+  // room for uploads, camera). Errors when the machine cannot be asked.
+  virtual Result<MachineReport> inspect() = 0;
 };
 
 }  // namespace ipp3d::server

@@ -10,6 +10,7 @@
 #include <exception>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -169,7 +170,132 @@ json result_of(const std::string& body) {
   return parsed;
 }
 
+// The member `key` of `object` when it is a number, else nullopt.
+std::optional<double> optional_number(const json* object, const char* key) {
+  const json* value = object != nullptr ? member(*object, key) : nullptr;
+  if (value == nullptr || !value->is_number()) return std::nullopt;
+  return value->get<double>();
+}
+
+// A boolean member, or `fallback` when absent or not a boolean.
+bool bool_at(const json* object, const char* key, bool fallback) {
+  const json* value = object != nullptr ? member(*object, key) : nullptr;
+  return value != nullptr && value->is_boolean() ? value->get<bool>() : fallback;
+}
+
+// `text` in upper case (ASCII).
+std::string upper(std::string text) {
+  for (char& c : text) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return text;
+}
+
+// The snapshot URL of `webcam` made absolute against `base_url`, or "" when
+// it has none or it is neither http(s) nor a path.
+std::string snapshot_url(const json& webcam, const std::string& base_url) {
+  std::string url = string_at(&webcam, "snapshot_url");
+  if (url.empty() || url.size() > 1024) return {};
+  for (const char c : url) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '"' || c == '<' || c == '>') return {};
+  }
+  if (url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) return url;
+  // Any other scheme ("ftp:", "javascript:") is refused; a path is resolved.
+  if (url.find(':') < url.find_first_of("/?#")) return {};
+  return base_url + (url.front() == '/' ? "" : "/") + url;
+}
+
+// The trusted_clients option: a list of strings, or one text with one entry a line.
+std::vector<std::string> trusted_clients_of(const json* authorization) {
+  std::vector<std::string> clients;
+  const json* value = authorization != nullptr ? member(*authorization, "trusted_clients") : nullptr;
+  std::vector<std::string> raw;
+  if (value != nullptr && value->is_array()) {
+    for (const json& entry : *value) {
+      if (entry.is_string()) raw.push_back(entry.get<std::string>());
+    }
+  } else if (value != nullptr && value->is_string()) {
+    const std::string text = value->get<std::string>();
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      const std::size_t end = std::min(text.find('\n', start), text.size());
+      raw.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  for (const std::string& entry : raw) {
+    const std::size_t first = entry.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    const std::size_t last = entry.find_last_not_of(" \t\r");
+    clients.push_back(clean_text(entry.substr(first, last - first + 1)));
+  }
+  return clients;
+}
+
 }  // namespace
+
+Result<MachineReport> parse_machine_report(const MoonrakerAnswers& answers, const std::string& base_url) {
+  return guarded([&]() -> Result<MachineReport> {
+    MachineReport report;
+    const json server_config = result_of(answers.server_config);
+    const json* config = member(server_config, "config");
+    if (config == nullptr || !config->is_object()) {
+      return backend_error(IPP_STATUS_ERROR_DEVICE, "Moonraker's /server/config answer has no configuration");
+    }
+    const json* authorization = member(*config, "authorization");
+    report.trusted_clients = trusted_clients_of(authorization);
+    report.force_logins = bool_at(authorization, "force_logins", false);
+    // Moonraker's default is true: a missing [file_manager] section means writable.
+    report.config_write_access = bool_at(member(*config, "file_manager"), "enable_config_write_access", true);
+    const double upload_mib = number_at(member(*config, "server"), "max_upload_size", 1024);
+    if (upload_mib > 0) report.max_upload_bytes = static_cast<std::uint64_t>(upload_mib * 1024 * 1024);
+    const json users = result_of(answers.users);
+    const json* user_list = member(users, "users");
+    report.users_exist = user_list != nullptr && user_list->is_array() && !user_list->empty();
+
+    const json configfile = result_of(answers.configfile);
+    const json* objects = member(configfile, "status");
+    const json* file = objects != nullptr ? member(*objects, "configfile") : nullptr;
+    const json* settings = file != nullptr ? member(*file, "settings") : nullptr;
+    if (settings == nullptr || !settings->is_object()) {
+      return backend_error(IPP_STATUS_ERROR_DEVICE,
+                           "Klipper's configfile.settings is missing from Moonraker's answer");
+    }
+    report.hotend_max_temp = optional_number(member(*settings, "extruder"), "max_temp");
+    report.bed_max_temp = optional_number(member(*settings, "heater_bed"), "max_temp");
+    static constexpr const char* kSteppers[3] = {"stepper_x", "stepper_y", "stepper_z"};
+    for (int axis = 0; axis < 3; ++axis) {
+      const json* stepper = member(*settings, kSteppers[axis]);
+      report.axis_min[axis] = optional_number(stepper, "position_min");
+      report.axis_max[axis] = optional_number(stepper, "position_max");
+    }
+    const json* printer = member(*settings, "printer");
+    report.max_velocity = optional_number(printer, "max_velocity");
+    report.max_accel = optional_number(printer, "max_accel");
+    for (const auto& [section, options] : settings->items()) {
+      static constexpr std::string_view kMacro = "gcode_macro ";
+      if (section.rfind(kMacro, 0) != 0) continue;
+      const std::string renamed = string_at(&options, "rename_existing");
+      if (renamed.empty()) continue;
+      report.renamed_commands.push_back(
+          RenamedCommand{upper(clean_text(section.substr(kMacro.size()))), clean_text(renamed)});
+    }
+
+    const json directory = result_of(answers.directory);
+    if (auto free = optional_number(member(directory, "disk_usage"), "free"); free && *free >= 0) {
+      report.free_bytes = static_cast<std::uint64_t>(*free);
+    }
+    const json webcams = result_of(answers.webcams);
+    if (const json* list = member(webcams, "webcams"); list != nullptr && list->is_array()) {
+      for (const json& webcam : *list) {
+        if (!bool_at(&webcam, "enabled", true)) continue;
+        report.camera_snapshot_url = snapshot_url(webcam, base_url);
+        if (!report.camera_snapshot_url.empty()) break;
+      }
+    }
+    return report;
+  });
+}
 
 Result<std::string> load_moonraker_api_key(const std::filesystem::path& file) {
   return guarded([&]() -> Result<std::string> {
@@ -215,7 +341,6 @@ Result<std::string> load_moonraker_api_key(const std::filesystem::path& file) {
     return key;
   });
 }
-
 
 MoonrakerBackend::MoonrakerBackend(MoonrakerOptions options)
     : options_(std::move(options)), http_(options_.url, options_.api_key) {}
@@ -280,6 +405,45 @@ Result<PrintStatus> MoonrakerBackend::query_status() {
   status.bed_temperature = number_at(bed, "temperature");
   status.bed_target = number_at(bed, "target");
   return status;
+}
+
+Result<MachineReport> MoonrakerBackend::inspect() {
+  return guarded([&] { return read_machine(); });
+}
+
+Result<MachineReport> MoonrakerBackend::read_machine() {
+  MoonrakerAnswers answers;
+  // The body of a 200 answer to GET `target`; "" for another answer when
+  // `required` is false, else an Error.
+  const auto get = [&](const char* target, const char* what, bool required, std::string& body) -> Status {
+    auto answer = http_.perform(make_call("GET", target, options_.query_timeout));
+    if (!answer) return std::move(answer).error();
+    if (answer->status == 200) {
+      body = std::move(answer->body);
+    } else if (required) {
+      if (answer->status == 404 || answer->status == 503) {
+        return backend_error(IPP_STATUS_ERROR_DEVICE,
+                             std::string("cannot ") + what + ": Klipper is not connected to Moonraker");
+      }
+      return answer_error(*answer, what);
+    }
+    return {};
+  };
+  if (Status got = get("/server/config", "read Moonraker's configuration", true, answers.server_config); !got)
+    return got.error();
+  if (Status got = get("/access/users/list", "list Moonraker's users", true, answers.users); !got)
+    return got.error();
+  if (Status got = get("/printer/objects/query?configfile=settings", "read Klipper's configuration", true,
+                       answers.configfile);
+      !got)
+    return got.error();
+  if (Status got =
+          get("/server/files/directory?path=gcodes", "read the free space", false, answers.directory);
+      !got)
+    return got.error();
+  if (Status got = get("/server/webcams/list", "list the webcams", false, answers.webcams); !got)
+    return got.error();
+  return parse_machine_report(answers, http_.base_url());
 }
 
 Status MoonrakerBackend::upload(const UploadRequest& request) {

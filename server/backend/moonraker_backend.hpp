@@ -36,6 +36,20 @@ struct MoonrakerOptions {
 // ignored). Every message names the file.
 Result<std::string> load_moonraker_api_key(const std::filesystem::path& file);
 
+// The bodies of the Moonraker answers inspect() reads; an empty text means
+// the call failed or is not supported (that part of the report stays unknown).
+struct MoonrakerAnswers {
+  std::string server_config;  // GET /server/config
+  std::string users;          // GET /access/users/list
+  std::string configfile;     // GET /printer/objects/query?configfile=settings
+  std::string directory;      // GET /server/files/directory?path=gcodes
+  std::string webcams;        // GET /server/webcams/list
+};
+
+// Builds the MachineReport from Moonraker's answers; relative webcam URLs are
+// resolved against `base_url`. Errors when /server/config or the configfile
+// answer is missing or not what Moonraker sends. Never throws.
+Result<MachineReport> parse_machine_report(const MoonrakerAnswers& answers, const std::string& base_url);
 
 // A Klipper printer behind one Moonraker instance (see the file comment).
 class MoonrakerBackend final : public Backend {
@@ -70,10 +84,16 @@ class MoonrakerBackend final : public Backend {
   // About once a second (the reference's advice).
   [[nodiscard]] std::chrono::milliseconds poll_interval() const override { return std::chrono::seconds(1); }
   [[nodiscard]] bool prints_outlive_server() const override { return true; }
+  // GET /server/config, /access/users/list, /printer/objects/query?configfile=settings,
+  // /server/files/directory?path=gcodes and /server/webcams/list (parse_machine_report).
+  // Errors: Moonraker or Klipper cannot be asked.
+  Result<MachineReport> inspect() override;
 
  private:
   // status() without the exception guard.
   Result<PrintStatus> query_status();
+  // inspect() without the exception guard.
+  Result<MachineReport> read_machine();
   // upload() without the exception guard.
   Status upload_file(const UploadRequest& request);
   // Checks the state for `action` on `remote_name`, then POSTs `target`.

@@ -6,8 +6,9 @@
 // an Error with kUnknownOutcomeStatus.
 #pragma once
 
-#include "backend/backend.hpp"
 #include "ipp3d/result.hpp"
+
+#include "backend/backend.hpp"
 
 #include <chrono>
 #include <filesystem>

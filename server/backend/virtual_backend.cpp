@@ -353,6 +353,8 @@ Status VirtualBackend::cancel(const std::string& remote_name) {
   return {};
 }
 
+Result<MachineReport> VirtualBackend::inspect() { return MachineReport{}; }
+
 // Pauses the current print; refused unless it is `remote_name` and printing.
 Status VirtualBackend::pause(const std::string& remote_name) {
   {

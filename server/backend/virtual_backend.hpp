@@ -51,6 +51,8 @@ class VirtualBackend final : public Backend {
     return std::chrono::milliseconds(200);
   }
   [[nodiscard]] bool prints_outlive_server() const override { return false; }
+  // A clean report: the simulated machine has no access rules, limits or camera of its own.
+  Result<MachineReport> inspect() override;
 
  private:
   // Runs one print (heat-up, then `total_layers` layers) for `generation`.

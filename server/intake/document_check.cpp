@@ -237,6 +237,11 @@ Result<VerifiedDocument, DocumentRefusal> check_document(const DocumentRequest& 
     discard();
     return gate_refusal(report);
   }
+  // Before the nonce: a document refused for its size may be sent again once it fits.
+  if (std::string too_large = upload_refusal(document.size, policy.capacity); !too_large.empty()) {
+    discard();
+    return DocumentRefusal{std::nullopt, std::nullopt, std::move(too_large)};
+  }
   if (manifest) {
     if (auto recorded = record_nonce(request, policy, *manifest); !recorded) {
       discard();

@@ -12,6 +12,7 @@
 #include "ipp3d/gcode/report.hpp"
 #include "ipp3d/trust/envelope.hpp"
 
+#include "intake/upload_capacity.hpp"
 #include "state/state_store.hpp"
 
 #include <cstdint>
@@ -39,6 +40,7 @@ struct DocumentPolicy {
   StateStore& store;
   const gcode::Limits& limits;  // the printer's G-code gate limits
   std::int64_t now = 0;         // UNIX seconds
+  UploadCapacity capacity{};    // what the machine accepts (unknown values are not checked)
 };
 
 // A document that passed every check.
@@ -55,19 +57,21 @@ struct VerifiedDocument {
 };
 
 // Why a document is refused: an envelope problem (the job ends with
-// document-permission-error) or a G-code gate verdict (document-unprintable-error).
+// document-permission-error), or a G-code gate verdict or a document too
+// large for the machine (document-unprintable-error).
 struct DocumentRefusal {
   std::optional<trust::EnvelopeProblem> problem;  // set for envelope refusals
   std::optional<gcode::Violation> violation;      // the gate's first violation
   std::string message;                            // the job-state-message, naming the reason
-  [[nodiscard]] bool unprintable() const { return violation.has_value(); }
+  [[nodiscard]] bool unprintable() const { return !problem.has_value(); }
 };
 
 // Checks the document (docs/envelope.md §6, in that order, with the gate
 // fed the plaintext as it streams) and returns the verified document, or the
 // refusal: "Refused (unknown-signer): ..." for an envelope,
 // "Unprintable: line 12: M104: temperature.printer-limit: ..." (the first
-// violation, and how many there are) for the gate. On refusal nothing is left
+// violation, and how many there are) for the gate, "Refused (too-large): ..."
+// when the verified plaintext does not fit `policy.capacity`. On refusal nothing is left
 // behind (the verified file is removed) and nothing is consumed (no nonce,
 // no licence copy). A nonce is recorded only after full verification; a job
 // checked again (after a restart, or for another material) is not a replay.

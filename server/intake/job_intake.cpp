@@ -10,13 +10,13 @@
 namespace ipp3d::server {
 
 JobIntake::JobIntake(std::string printer, const config::SecurityConfig& security,
-                     const trust::SecretKey& printer_key, StateStore& store, const gcode::Limits& limits,
+                     const trust::SecretKey& printer_key, StateStore& store, LimitsSource limits,
                      std::filesystem::path verified_dir)
     : printer_(std::move(printer)),
       security_(security),
       printer_key_(printer_key),
       store_(store),
-      limits_(limits),
+      limits_(std::move(limits)),
       verified_dir_(std::move(verified_dir)) {
   std::error_code ec;
   std::filesystem::create_directories(verified_dir_.parent_path(), ec);
@@ -73,7 +73,10 @@ bool JobIntake::recheck_if_changed(int job_id, const gcode::Job& job) {
     const auto found = entries_.find(job_id);
     if (found == entries_.end() || found->second.stage != Stage::kAccepted) return false;
     Entry& entry = found->second;
-    if (entry.request.job == job) return false;
+    std::shared_ptr<const gcode::Limits> current = limits_();
+    const bool same_limits =
+        entry.limits == current || (entry.limits && current && *entry.limits == *current);
+    if (entry.request.job == job && same_limits && entry.capacity == capacity_) return false;
     entry.request.job = job;
     entry.stage = Stage::kChecking;
     stale = std::move(entry.document);
@@ -109,17 +112,30 @@ void JobIntake::forget(int job_id) {
   if (document && document->owns_plaintext) ::unlink(document->plaintext.c_str());
 }
 
+void JobIntake::set_upload_capacity(const UploadCapacity& capacity) {
+  const std::lock_guard lock(mutex_);
+  capacity_ = capacity;
+}
+
 void JobIntake::work() {
   for (;;) {
     DocumentRequest request;
+    UploadCapacity capacity;
+    // One snapshot per check: the printer may publish new limits meanwhile.
+    std::shared_ptr<const gcode::Limits> limits;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
-      request = entries_.at(queue_.front()).request;
+      limits = limits_();
+      Entry& next = entries_.at(queue_.front());
+      next.limits = limits;
+      next.capacity = capacity_;
+      request = next.request;
+      capacity = capacity_;
       queue_.pop_front();
     }
-    auto checked = check(request);
+    auto checked = check(request, *limits, capacity);
     const std::lock_guard lock(mutex_);
     Entry& entry = entries_.at(request.job_id);
     if (entry.forgotten) {
@@ -135,10 +151,18 @@ void JobIntake::work() {
   }
 }
 
-Result<VerifiedDocument, DocumentRefusal> JobIntake::check(const DocumentRequest& request) const noexcept {
+Result<VerifiedDocument, DocumentRefusal> JobIntake::check(const DocumentRequest& request,
+                                                           const gcode::Limits& limits,
+                                                           const UploadCapacity& capacity) const noexcept {
   try {
-    const DocumentPolicy policy{security_, printer_key_, store_, limits_,
-                                static_cast<std::int64_t>(std::time(nullptr))};
+    std::error_code ec;
+    const std::uintmax_t spool_bytes = std::filesystem::file_size(request.spool_file, ec);
+    if (const std::string refusal = local_space_refusal(ec ? 0 : spool_bytes, free_space(verified_dir_));
+        !refusal.empty()) {
+      return DocumentRefusal{std::nullopt, std::nullopt, refusal};
+    }
+    const DocumentPolicy policy{
+        security_, printer_key_, store_, limits, static_cast<std::int64_t>(std::time(nullptr)), capacity};
     return check_document(request, policy);
   } catch (const std::exception& e) {
     ::unlink(request.verified_file.c_str());

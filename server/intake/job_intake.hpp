@@ -6,10 +6,13 @@
 #pragma once
 
 #include "intake/document_check.hpp"
+#include "intake/upload_capacity.hpp"
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -26,11 +29,16 @@ class JobIntake {
     std::optional<DocumentRefusal> refusal;  // kRefused
   };
 
-  // `security`, `printer_key`, `store` and `limits` must outlive the intake. Verified
-  // plaintext goes to `verified_dir` (created 0700; emptied at start, as
-  // every job still queued is checked again).
+  // The gate's current limits: a consistent snapshot that stays valid while
+  // the caller holds it (the printer may replace its limits at any time).
+  using LimitsSource = std::function<std::shared_ptr<const gcode::Limits>()>;
+
+  // `security`, `printer_key` and `store` must outlive the intake; `limits`
+  // is asked for a snapshot for each check. Verified plaintext goes to
+  // `verified_dir` (created 0700; emptied at start, as every job still queued
+  // is checked again).
   JobIntake(std::string printer, const config::SecurityConfig& security, const trust::SecretKey& printer_key,
-            StateStore& store, const gcode::Limits& limits, std::filesystem::path verified_dir);
+            StateStore& store, LimitsSource limits, std::filesystem::path verified_dir);
   JobIntake(const JobIntake&) = delete;
   JobIntake& operator=(const JobIntake&) = delete;
   // Stops the worker (after the document being checked).
@@ -42,10 +50,12 @@ class JobIntake {
   Outcome submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope, int copies,
                  const gcode::Job& job);
 
-  // An accepted job about to start whose material is no longer the one it
-  // was checked against (the loaded material changed): checks it again with
-  // `job` and returns true; false when `job` is what it was checked with.
-  // Thread-safe.
+  // An accepted job about to start whose material, gate limits or upload
+  // capacity are no longer the ones it was checked against (the loaded
+  // material changed, or check_machine() found macros that replace standard
+  // commands or learnt the machine's max_upload_size and free space): checks it
+  // again with `job` and the current limits and returns true; false when
+  // nothing changed. Thread-safe.
   bool recheck_if_changed(int job_id, const gcode::Job& job);
 
   // The verified document of an accepted job, or nullopt. Thread-safe.
@@ -54,26 +64,35 @@ class JobIntake {
   // The job ended: deletes its verified plaintext and forgets it. Thread-safe.
   void forget(int job_id);
 
+  // What the machine's host accepts (from check_machine()); documents that
+  // arrive later and do not fit are refused. Thread-safe.
+  void set_upload_capacity(const UploadCapacity& capacity);
+
  private:
   struct Entry {
     Stage stage = Stage::kChecking;
     DocumentRequest request;
     std::optional<VerifiedDocument> document;
     std::optional<DocumentRefusal> refusal;
-    bool forgotten = false;  // the job ended while being checked: drop the result
+    std::shared_ptr<const gcode::Limits> limits;  // what the document was (is being) checked against
+    UploadCapacity capacity;                      // the machine's capacity it was checked against
+    bool forgotten = false;                       // the job ended while being checked: drop the result
   };
   void work();
-  // check_document, with any exception turned into a refusal.
-  Result<VerifiedDocument, DocumentRefusal> check(const DocumentRequest& request) const noexcept;
+  // check_document against `limits` and the size checks against `capacity`,
+  // with any exception turned into a refusal.
+  Result<VerifiedDocument, DocumentRefusal> check(const DocumentRequest& request, const gcode::Limits& limits,
+                                                  const UploadCapacity& capacity) const noexcept;
 
   const std::string printer_;
   const config::SecurityConfig& security_;
   const trust::SecretKey& printer_key_;
   StateStore& store_;
-  const gcode::Limits& limits_;
+  const LimitsSource limits_;
   const std::filesystem::path verified_dir_;
 
-  mutable std::mutex mutex_;      // guards entries_, queue_, stopping_
+  mutable std::mutex mutex_;  // guards entries_, queue_, stopping_, capacity_
+  UploadCapacity capacity_;
   std::condition_variable wake_;  // signalled when queue_ grows or stopping_ is set
   std::map<int, Entry> entries_;  // by job id
   std::deque<int> queue_;         // job ids waiting for the worker

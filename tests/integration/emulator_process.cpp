@@ -31,6 +31,15 @@ server::moonraker::HttpCall call(const std::string& method, const std::string& t
 
 }  // namespace
 
+json clean_scenario(const json& more) {
+  json scenario = {
+      {"moonraker_conf", {{"file_manager", {{"enable_config_write_access", false}}}}},
+      {"printer_cfg",
+       {{"extruder", {{"max_temp", 300}}}, {"printer", {{"max_velocity", 500}, {"max_accel", 10000}}}}}};
+  scenario.merge_patch(more);
+  return scenario;
+}
+
 Emulator::Emulator(const json& scenario) {
   key_file_ = dir_.path() / "moonraker.key";
   write_bytes(key_file_, std::string(kEmulatorKey) + "\n");

@@ -19,6 +19,12 @@ namespace ipp3d::testing {
 // The API key every test emulator uses.
 inline constexpr const char* kEmulatorKey = "0123456789abcdef0123456789abcdef";
 
+// A scenario whose Moonraker and Klipper setup passes the machine check
+// (machine_check.hpp) for MoonrakerTestConfig's printer: config write access
+// off, Klipper's limits at or above the printer's (hotend 280 °C, 500 mm/s,
+// 10000 mm/s²); `more` is merged on top (JSON merge patch).
+nlohmann::json clean_scenario(const nlohmann::json& more = nlohmann::json::object());
+
 // One emulator process: started with --port 0, stopped by SIGTERM to its PID.
 class Emulator {
  public:

@@ -55,7 +55,8 @@ class TestConfig {
 };
 
 // TestConfig's printer ("virtual-fdm", PLA loaded, signed jobs only) on the
-// "moonraker" backend: [printer.moonraker] with `url` and `api_key_file`.
+// "moonraker" backend: [printer.moonraker] with `url` and `api_key_file`, and
+// `moonraker_extra` (TOML lines, e.g. "accept_risks = [...]\n") in that table.
 class MoonrakerTestConfig {
  public:
   // `moonraker_lines` are added to the [printer.moonraker] table (e.g.

@@ -109,7 +109,7 @@ MachineAttributes wait_for_machine(http_t* http, const std::string& uri,
 class MachineControl : public ::testing::Test {
  protected:
   explicit MachineControl(double bytes_per_second = 1e6)
-      : emulator_(json{{"timeline", {{"bytes_per_second", bytes_per_second}}}}),
+      : emulator_(clean_scenario(json{{"timeline", {{"bytes_per_second", bytes_per_second}}}})),
         config_(emulator_.url(), emulator_.key_file()),
         server_(IPP3D_SERVER_BINARY, config_.args()) {}
 

@@ -362,7 +362,7 @@ TEST(MoonrakerBackendUnreachable, ConnectionRefusedIsAnErrorSayingSo) {
 
 // The real server with a "moonraker" printer prints a signed job to completion.
 TEST(MoonrakerEndToEnd, ASignedJobPrintsToCompletionOnMoonraker) {
-  Emulator emulator(json{{"timeline", {{"bytes_per_second", 5e6}}}});
+  Emulator emulator(clean_scenario({{"timeline", {{"bytes_per_second", 5e6}}}}));
   ASSERT_GT(emulator.port(), 0);
   const MoonrakerTestConfig config(emulator.url(), emulator.key_file());
   ServerProcess server(IPP3D_SERVER_BINARY, config.args());

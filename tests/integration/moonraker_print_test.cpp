@@ -33,10 +33,10 @@ constexpr double kCrawl = 3000;
 
 // The emulator's scenario with prints at `bytes_per_second` and a filament sensor.
 json scenario(double bytes_per_second) {
-  return json{{"timeline", {{"bytes_per_second", bytes_per_second}}},
-              {"printer_cfg",
-               {{"filament_switch_sensor runout",
-                 {{"pause_on_runout", true}, {"runout_gcode", "M117 Filament runout"}}}}}};
+  return clean_scenario(json{{"timeline", {{"bytes_per_second", bytes_per_second}}},
+                             {"printer_cfg",
+                              {{"filament_switch_sensor runout",
+                                {{"pause_on_runout", true}, {"runout_gcode", "M117 Filament runout"}}}}}});
 }
 
 // The file name the server gives job `job_id` on the machine.

@@ -68,7 +68,8 @@ class DocumentCheckTest : public ::testing::Test {
                                   spool,    is_envelope,
                                   copies,   dir_ / ("verified-" + std::to_string(job_id) + ".gcode"),
                                   gate_job_};
-    return check_document(request, DocumentPolicy{security_, printer_key_, *store_, limits_, now_});
+    return check_document(request,
+                          DocumentPolicy{security_, printer_key_, *store_, limits_, now_, capacity_});
   }
 
   // Expects a refusal with `problem` and no verified file left behind.
@@ -98,6 +99,7 @@ class DocumentCheckTest : public ::testing::Test {
   trust::SecretKey printer_key_ = trust::SecretKey::generate(trust::KeyAlgorithm::kX25519);
   config::SecurityConfig security_;
   gcode::Limits limits_ = gcode::limits_for(config::default_config().printers.front());
+  UploadCapacity capacity_;
   gcode::Job gate_job_;
   std::int64_t now_ = 0;
   std::string document_ = "; test part\nG28\nM104 S200\nG1 X10 Y10 Z0.2 F3000\nG1 X20 E1.5\n";
@@ -287,6 +289,26 @@ TEST_F(DocumentCheckTest, DocumentLargerThanThePrinterAccepts) {
   auto plain = check(document_, 2, /*is_envelope=*/false);
   ASSERT_FALSE(plain.ok());
   EXPECT_EQ(plain.error().problem, EnvelopeProblem::kTooLarge);
+}
+
+TEST_F(DocumentCheckTest, TooLargeForTheMachineIsUnprintableAndConsumesNoNonce) {
+  const std::string signed_job = envelope();
+  capacity_.max_upload_bytes = document_.size() - 1;
+  auto refused = check(signed_job);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(refused.error().unprintable());
+  EXPECT_FALSE(refused.error().problem.has_value());
+  EXPECT_THAT(refused.error().message, HasSubstr("Refused (too-large): the document is " +
+                                                 std::to_string(document_.size()) + " bytes"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "verified-1.gcode"));
+  capacity_ = UploadCapacity{std::nullopt, document_.size() - 1};
+  auto no_space = check(signed_job, 2);
+  ASSERT_FALSE(no_space.ok());
+  EXPECT_THAT(no_space.error().message, HasSubstr("Refused (no-space)"));
+  // Once it fits, the same envelope is accepted: the refusals consumed nothing.
+  capacity_ = UploadCapacity{document_.size(), document_.size()};
+  auto accepted = check(signed_job, 3);
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message;
 }
 
 }  // namespace

@@ -194,6 +194,7 @@ class ScriptedBackend final : public Backend {
     return std::chrono::milliseconds(10);
   }
   [[nodiscard]] bool prints_outlive_server() const override { return true; }
+  Result<MachineReport> inspect() override { return MachineReport{}; }
   std::atomic<int> calls{0};
   std::atomic<int> heaters_off_calls{0};
 
@@ -237,7 +238,13 @@ class MonitorTest : public ::testing::Test {
 TEST_F(MonitorTest, RecordsTheStatusChecksAtStartAndOnEveryReturnToReady) {
   std::atomic<int> checks{0};
   PrinterMonitor monitor(
-      *printer_, [&checks](PrinterRuntime&) { ++checks; }, 10ms);
+      *printer_,
+      [&checks](PrinterRuntime& p) {
+        ++checks;
+        p.set_config_problem("");  // as check_machine() does for a sound machine
+        return true;
+      },
+      10ms);
   monitor.start();
   ASSERT_TRUE(eventually([&] { return printer_->machine_view().message == "Ready."; }));
   EXPECT_EQ(checks, 1);
@@ -271,7 +278,12 @@ TEST_F(MonitorTest, RecordsTheStatusChecksAtStartAndOnEveryReturnToReady) {
 TEST_F(MonitorTest, AConfigurationProblemShowsAndAnEndedPrintForgetsThePauseOrigin) {
   printer_->set_pause_origin("operator alice");
   PrinterMonitor monitor(
-      *printer_, [](PrinterRuntime& p) { p.set_config_problem("Moonraker is unsafe"); }, 10ms);
+      *printer_,
+      [](PrinterRuntime& p) {
+        p.set_config_problem("Moonraker is unsafe");
+        return true;
+      },
+      10ms);
   monitor.start();
   ASSERT_TRUE(eventually([&] { return printer_->machine_view().message == "Moonraker is unsafe"; }));
   EXPECT_TRUE(printer_->pause_origin().empty());  // standby: no print to have paused
@@ -284,7 +296,7 @@ TEST_F(MonitorTest, AHeatersOffAJobCouldNotDeliverIsSentOnceThePrinterIsIdleAndR
   backend_->set(printing);
   printer_->request_heaters_off();
   PrinterMonitor monitor(
-      *printer_, [](PrinterRuntime&) {}, 10ms);
+      *printer_, [](PrinterRuntime&) { return true; }, 10ms);
   monitor.start();
   // Never into a print that started since.
   ASSERT_TRUE(eventually([&] { return backend_->calls >= 5; }));
@@ -299,7 +311,7 @@ TEST_F(MonitorTest, AHeatersOffAJobCouldNotDeliverIsSentOnceThePrinterIsIdleAndR
 
 TEST_F(MonitorTest, StopsPromptlyWithALongInterval) {
   PrinterMonitor monitor(
-      *printer_, [](PrinterRuntime&) {}, 1h);
+      *printer_, [](PrinterRuntime&) { return true; }, 1h);
   monitor.start();
   ASSERT_TRUE(eventually([&] { return backend_->calls > 0; }));
   const auto began = std::chrono::steady_clock::now();

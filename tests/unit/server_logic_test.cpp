@@ -81,13 +81,15 @@ struct DecideCase {
   bool plate_clear;
   bool release;
   std::string message_part;
+  std::string machine_problem;
 };
 
 class Decide : public ::testing::TestWithParam<DecideCase> {};
 
 TEST_P(Decide, ReleasesOnlyWhenEverythingAllows) {
   const auto& c = GetParam();
-  const QueueDecision decision = decide(2, c.has_document, c.hold, c.material, c.busy, c.plate_clear);
+  const QueueDecision decision =
+      decide(2, c.has_document, c.hold, c.material, c.busy, c.plate_clear, c.machine_problem);
   EXPECT_EQ(decision.release, c.release);
   EXPECT_NE(decision.message.find(c.message_part), std::string::npos) << decision.message;
 }
@@ -95,15 +97,24 @@ TEST_P(Decide, ReleasesOnlyWhenEverythingAllows) {
 INSTANTIATE_TEST_SUITE_P(
     Queue, Decide,
     ::testing::Values(
-        DecideCase{"Ready", true, "no-hold", std::nullopt, false, true, true, "Starting"},
-        DecideCase{"NoDocument", false, "no-hold", std::nullopt, false, true, false, "document"},
-        DecideCase{"ClientHold", true, "indefinite", std::nullopt, false, true, false, "indefinite"},
+        DecideCase{"Ready", true, "no-hold", std::nullopt, false, true, true, "Starting", ""},
+        DecideCase{"NoDocument", false, "no-hold", std::nullopt, false, true, false, "document", ""},
+        DecideCase{"ClientHold", true, "indefinite", std::nullopt, false, true, false, "indefinite", ""},
         DecideCase{"MaterialMissing", true, "no-hold", "Generic PETG", false, true, false,
-                   "Waiting for material Generic PETG"},
-        DecideCase{"MaterialBeforeBusy", true, "no-hold", "Generic PETG", true, true, false, "material"},
-        DecideCase{"Busy", true, "no-hold", std::nullopt, true, true, false, "2 in line"},
+                   "Waiting for material Generic PETG", ""},
+        DecideCase{"MaterialBeforeBusy", true, "no-hold", "Generic PETG", true, true, false, "material", ""},
+        DecideCase{"Busy", true, "no-hold", std::nullopt, true, true, false, "2 in line", ""},
         DecideCase{"PlateNotClear", true, "no-hold", std::nullopt, false, false, false,
-                   "build plate is clear"}),
+                   "build plate is clear", ""},
+        DecideCase{"MachineProblem", true, "no-hold", std::nullopt, false, true, false,
+                   "Not printing: Klipper's [extruder] max_temp",
+                   "Not printing: Klipper's [extruder] max_temp"},
+        DecideCase{"MachineProblemBeforeMaterialAndBusy", true, "no-hold", "Generic PETG", true, true, false,
+                   "The printer is not ready", "The printer is not ready: Klipper is shutting down"},
+        DecideCase{"ClientHoldBeforeMachineProblem", true, "indefinite", std::nullopt, false, true, false,
+                   "indefinite", "Not printing: x"},
+        DecideCase{"NoDocumentBeforeMachineProblem", false, "no-hold", std::nullopt, false, true, false,
+                   "document", "Not printing: x"}),
     [](const ::testing::TestParamInfo<DecideCase>& case_info) { return std::string(case_info.param.name); });
 
 TEST(ProgressMessage, ShowsLayerPercentCopyAndTime) {

@@ -175,7 +175,7 @@ TEST_F(StateStoreTest, RefusesANewerSchema) {
   auto store = StateStore::open(db_path_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, db_path_.string() +
-                                       " has schema version 7, newer than this ipp3d-server (2); upgrade "
+                                       " has schema version 7, newer than this ipp3d-server (3); upgrade "
                                        "ipp3d-server");
 }
 

@@ -8,6 +8,7 @@
 #include "ipp3d/attributes/material.hpp"
 #include "ipp3d/result.hpp"
 
+#include <array>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -106,14 +107,23 @@ struct SecurityConfig {
   bool operator==(const SecurityConfig&) const = default;
 };
 
+// The names accept_risks may hold: a trusted_clients entry beyond loopback,
+// force_logins off while Moonraker has users, and enable_config_write_access on
+// (docs/security.md "Moonraker must not be a way around ipp3d").
+inline constexpr std::array<std::string_view, 3> kMoonrakerRisks = {"trusted-clients", "force-logins-off",
+                                                                    "config-write-access"};
+
 // The [printer.moonraker] table: how the "moonraker" backend reaches
 // Moonraker (docs/configuration.md). The key file is read when the server
 // starts, not by the loader.
 struct MoonrakerConfig {
-  std::string url;           // "http://" + loopback host (127.0.0.0/8, ::1, localhost) or "https://"
-  std::string api_key_file;  // file holding Moonraker's API key; must not be readable by group or others
-  int timeout_seconds = 10;  // limit of status queries; print-control calls wait max(120, this) seconds
+  std::string url;               // "http://" + loopback host (127.0.0.0/8, ::1, localhost) or "https://"
+  std::string api_key_file;      // file holding Moonraker's API key; must not be readable by group or others
+  int timeout_seconds = 10;      // limit of status queries; print-control calls wait max(120, this) seconds
   bool delete_after_job = true;  // remove the job's file from Moonraker when the job ends
+  // Unsafe Moonraker settings the operator accepts (kMoonrakerRisks names):
+  // logged, but they do not keep the printer from printing.
+  std::vector<std::string> accept_risks;
   bool operator==(const MoonrakerConfig&) const = default;
 };
 
