@@ -170,6 +170,10 @@ bool JobRun::reattach() {
     now = printer_.backend().status();
     if (now && !now->ready && (now->klippy_state == "shutdown" || now->klippy_state == "error")) break;
   }
+  if (papplJobIsCanceled(job_) && (!now || !now->ready)) {
+    return finish(CopyOutcome::kCanceled,
+                  "Canceled; the printer could not be reached to stop the print, which may be going on.");
+  }
   CopyOutcome outcome = CopyOutcome::kFailed;
   const bool ours = now && now->ready && now->file == remote_name_;
   if (ours && (now->state == PrintState::kPrinting || now->state == PrintState::kPaused)) {

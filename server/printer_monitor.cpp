@@ -101,18 +101,6 @@ void PrinterMonitor::poll() {
   }
 
   pappl_printer_t* printer = printer_.printer();
-  const bool offline = !status.ready;
-  if (offline_shown_ != offline) {
-    if (offline) {
-      papplPrinterSetReasons(printer, PAPPL_PREASON_OFFLINE, PAPPL_PREASON_NONE);
-      papplLogPrinter(printer, PAPPL_LOGLEVEL_WARN, "The machine is not ready (%s): %s",
-                      status.klippy_state.c_str(), status.ready_message.c_str());
-    } else {
-      papplPrinterSetReasons(printer, PAPPL_PREASON_NONE, PAPPL_PREASON_OFFLINE);
-      if (offline_shown_) papplLogPrinter(printer, PAPPL_LOGLEVEL_INFO, "The machine is ready again.");
-    }
-    offline_shown_ = offline;
-  }
   // A heaters-off a job could not deliver: sent once the machine is ready
   // and no print is loaded (never into a print that started since).
   if (status.ready && status.state != PrintState::kPrinting && status.state != PrintState::kPaused &&
@@ -131,6 +119,20 @@ void PrinterMonitor::poll() {
   if (!shown_ || machine_view_changed(*shown_, view)) {
     shown_ = view;
     printer_.publish_machine_view(std::move(view));
+  }
+  // The reason follows the published view, so that a client seeing
+  // `offline` come or go also sees the message that goes with it.
+  const bool offline = !status.ready;
+  if (offline_shown_ != offline) {
+    if (offline) {
+      papplPrinterSetReasons(printer, PAPPL_PREASON_OFFLINE, PAPPL_PREASON_NONE);
+      papplLogPrinter(printer, PAPPL_LOGLEVEL_WARN, "The machine is not ready (%s): %s",
+                      status.klippy_state.c_str(), status.ready_message.c_str());
+    } else {
+      papplPrinterSetReasons(printer, PAPPL_PREASON_NONE, PAPPL_PREASON_OFFLINE);
+      if (offline_shown_) papplLogPrinter(printer, PAPPL_LOGLEVEL_INFO, "The machine is ready again.");
+    }
+    offline_shown_ = offline;
   }
 }
 

@@ -243,13 +243,13 @@ std::string PrinterRuntime::config_problem() const {
 
 std::string PrinterRuntime::machine_problem() const {
   const std::lock_guard lock(mutex_);
-  if (!config_problem_.empty()) return config_problem_;
+  // Not ready comes first: the machine cannot be checked (or print) until it is.
   if (machine_status_ && !machine_status_->ready) {
     return "The printer is not ready: " + (machine_status_->ready_message.empty()
                                                ? machine_status_->klippy_state
                                                : machine_status_->ready_message);
   }
-  return {};
+  return config_problem_;
 }
 
 void PrinterRuntime::set_current_print(CurrentPrint print) {

@@ -138,8 +138,8 @@ class PrinterRuntime {
   // Klipper's ...), or "" when it is fine.
   void set_config_problem(std::string problem);
   [[nodiscard]] std::string config_problem() const;
-  // Why no job may start now: the configuration problem, else why the
-  // machine is not ready (from the last status), else "".
+  // Why no job may start now: why the machine is not ready (from the last
+  // status), else the configuration problem, else "".
   [[nodiscard]] std::string machine_problem() const;
 
   // The print running on the machine: job_print.cpp sets it once the file
