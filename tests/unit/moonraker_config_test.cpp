@@ -76,7 +76,8 @@ TEST(MoonrakerConfig, TimeoutDefaultsToTenSecondsAndFilesAreDeletedAfterTheJob) 
 
 TEST(MoonrakerConfig, DeleteAfterJobCanBeTurnedOff) {
   auto result = parse_config(
-      printer_toml("moonraker", moonraker_table("http://127.0.0.1:7125", "delete_after_job = false\n")), "m.toml");
+      printer_toml("moonraker", moonraker_table("http://127.0.0.1:7125", "delete_after_job = false\n")),
+      "m.toml");
   ASSERT_TRUE(result.ok()) << format_errors(result.error());
   EXPECT_FALSE(result->printers[0].moonraker->delete_after_job);
   const ConfigErrors errors = errors_of(
