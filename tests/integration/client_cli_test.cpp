@@ -1,0 +1,191 @@
+// `ipp3d print/status/jobs/job/cancel/materials` against the real server
+// (virtual backend): TLS pinning on first contact, a pinned or given
+// fingerprint that does not match is refused before anything is sent, plain
+// ipp:// refused without --insecure, a signed job printed to completion with
+// progress lines, a refused ticket shows the server's reason, cancel.
+#include "ipp3d/trust/keys.hpp"
+
+#include "ipp_client.hpp"
+#include "server_process.hpp"
+#include "signing.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+#include <thread>
+
+namespace ipp3d::testing {
+namespace {
+
+constexpr const char* kZeroFingerprint =
+    "00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00:00";
+
+// The fingerprint the server printed at start.
+std::string server_fingerprint(const ServerProcess& server) {
+  const std::string out = server.output();
+  const std::string marker = "certificate SHA-256: ";
+  const auto at = out.find(marker);
+  if (at == std::string::npos) return {};
+  return out.substr(at + marker.size(), out.find('\n', at) - at - marker.size());
+}
+
+// A server (0.05 s per layer unless told) and a client configuration
+// directory holding the test signer's key as the default key.
+class ClientCli : public ::testing::Test {
+ protected:
+  explicit ClientCli(double seconds_per_layer = 0.05)
+      : config_(seconds_per_layer, /*auto_start_next=*/true), server_(IPP3D_SERVER_BINARY, config_.args()) {}
+
+  void SetUp() override {
+    std::filesystem::create_directories(config_dir());
+    ASSERT_TRUE(trust::write_secret_key_file(config_dir() / "key", test_signer()));
+  }
+
+  std::filesystem::path config_dir() const { return dir_.path() / "config"; }
+  std::string uri() const { return server_.printer_uri(kPrinterName); }
+
+  // Runs `ipp3d ARGS...` without a terminal, IPP3D_CONFIG_DIR = config_dir().
+  int ipp3d(const std::vector<std::string>& args, std::string& output) const {
+    std::vector<std::string> argv = {"env",    "-u",         "IPP3D_PASSWORD",
+                                     "-u",     "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string(),
+                                     "setsid", "-w",         IPP3D_CLIENT_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, output);
+  }
+
+  TempDir dir_;
+  TestConfig config_;
+  ServerProcess server_;
+};
+
+TEST_F(ClientCli, FirstContactPinsTheServersFingerprintInAPrivateFile) {
+  std::string out;
+  ASSERT_EQ(ipp3d({"status", uri()}, out), 0) << out;
+  const std::string fingerprint = server_fingerprint(server_);
+  ASSERT_FALSE(fingerprint.empty());
+  EXPECT_NE(out.find("first contact"), std::string::npos) << out;
+  EXPECT_NE(out.find(fingerprint), std::string::npos) << out;
+  const auto file = config_dir() / "known_printers";
+  EXPECT_NE(read_file(file).find("127.0.0.1:" + std::to_string(server_.port()) + " " + fingerprint),
+            std::string::npos)
+      << read_file(file);
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  // The second contact is silent.
+  ASSERT_EQ(ipp3d({"status", uri()}, out), 0) << out;
+  EXPECT_EQ(out.find("first contact"), std::string::npos) << out;
+}
+
+TEST_F(ClientCli, APinnedFingerprintThatDiffersIsRefusedShowingBoth) {
+  std::ofstream(config_dir() / "known_printers")
+      << "127.0.0.1:" << server_.port() << " " << kZeroFingerprint << "\n";
+  std::filesystem::permissions(config_dir() / "known_printers",
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::string out;
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out), 5) << out;
+  EXPECT_NE(out.find(kZeroFingerprint), std::string::npos) << out;
+  EXPECT_NE(out.find(server_fingerprint(server_)), std::string::npos) << out;
+  EXPECT_NE(out.find("--fingerprint"), std::string::npos) << out;
+  // Nothing was submitted.
+  HttpPtr http = connect_tls(server_.port());
+  EXPECT_TRUE(job_ids(http.get(), uri()).empty());
+}
+
+TEST_F(ClientCli, AGivenFingerprintMustMatchAndThenReplacesThePin) {
+  std::string out;
+  EXPECT_EQ(ipp3d({"jobs", uri(), "--fingerprint", kZeroFingerprint}, out), 5) << out;
+  EXPECT_FALSE(std::filesystem::exists(config_dir() / "known_printers"));
+  std::string lower = server_fingerprint(server_);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  ASSERT_EQ(ipp3d({"jobs", uri(), "--fingerprint", lower}, out), 0) << out;
+  EXPECT_NE(read_file(config_dir() / "known_printers").find(server_fingerprint(server_)), std::string::npos);
+}
+
+TEST_F(ClientCli, PlainIppIsRefusedWithoutInsecure) {
+  std::string out;
+  EXPECT_EQ(ipp3d({"status", server_.printer_uri(kPrinterName, /*tls=*/false)}, out), 2) << out;
+  EXPECT_NE(out.find("--insecure"), std::string::npos) << out;
+  EXPECT_EQ(ipp3d({"status", server_.printer_uri(kPrinterName, false), "--insecure"}, out), 0) << out;
+}
+
+TEST_F(ClientCli, PrintsASignedJobToCompletionWithProgressLines) {
+  std::string out;
+  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string()}, out), 0) << out;
+  EXPECT_NE(out.find("job 1 submitted"), std::string::npos) << out;
+  EXPECT_NE(out.find("layer 28/28"), std::string::npos) << out;
+  EXPECT_NE(out.find("job 1 completed"), std::string::npos) << out;
+  EXPECT_NE(out.find("Z job 1 processing: layer"), std::string::npos) << out;  // timestamped lines
+  ASSERT_EQ(ipp3d({"job", uri(), "1", "--json"}, out), 0) << out;
+  const auto job = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_EQ(job["state"], "completed");
+  EXPECT_EQ(job["layers_done"], kTorusLayers);
+}
+
+TEST_F(ClientCli, PrintsAnEncryptedJob) {
+  std::string out;
+  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string(), "--encrypt", "--material", "pla-generic"}, out), 0)
+      << out;
+  EXPECT_NE(out.find("(encrypted)"), std::string::npos) << out;
+  EXPECT_NE(out.find("completed"), std::string::npos) << out;
+}
+
+TEST_F(ClientCli, ARefusedTicketShowsTheServersReasonAndCreatesNoJob) {
+  std::string out;
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--platform-temperature", "999"}, out), 1) << out;
+  EXPECT_NE(out.find("platform-temperature"), std::string::npos) << out;
+  EXPECT_NE(out.find("Create-Job refused"), std::string::npos) << out;
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--material", "unobtainium"}, out), 1) << out;
+  EXPECT_NE(out.find("unobtainium"), std::string::npos) << out;
+  ASSERT_EQ(ipp3d({"jobs", uri(), "--all", "--json"}, out), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out.substr(out.find('['))).size(), 0U) << out;
+}
+
+TEST_F(ClientCli, StatusAndMaterialsAsJson) {
+  std::string out;
+  ASSERT_EQ(ipp3d({"materials", uri(), "--json"}, out), 0) << out;
+  const auto materials = nlohmann::json::parse(out.substr(out.find('[')));
+  bool pla_loaded = false;
+  for (const auto& m : materials)
+    pla_loaded = pla_loaded || (m.value("key", "") == "pla-generic" && m["loaded"] == true);
+  EXPECT_TRUE(pla_loaded) << out;
+  ASSERT_EQ(ipp3d({"status", uri(), "--json"}, out), 0) << out;
+  const auto status = nlohmann::json::parse(out.substr(out.find('{')));
+  EXPECT_EQ(status["printer"], kPrinterName);
+  EXPECT_EQ(status["loaded_materials"][0]["key"], "pla-generic");
+}
+
+// A slower printer, for cancelling in the middle of a print.
+class ClientCliSlow : public ClientCli {
+ protected:
+  ClientCliSlow() : ClientCli(0.5) {}
+};
+
+TEST_F(ClientCliSlow, CancelEndsAWatchedPrintAndPrintExitsOne) {
+  std::string print_out;
+  int print_status = -1;
+  std::thread print([&] { print_status = ipp3d({"print", uri(), torus_path().string()}, print_out); });
+  // Wait (with the CLI itself) until the first layer is done.
+  bool reached = false;
+  std::string out;
+  for (int i = 0; i < 300 && !reached; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (ipp3d({"job", uri(), "1", "--json"}, out) != 0) continue;
+    const auto job = nlohmann::json::parse(out.substr(out.find('{')), nullptr, false);
+    reached = !job.is_discarded() && job.value("layers_done", 0) >= 1;
+  }
+  const int cancel_status = ipp3d({"cancel", uri(), "1"}, out);
+  print.join();
+  ASSERT_TRUE(reached) << print_out;
+  EXPECT_EQ(cancel_status, 0) << out;
+  EXPECT_EQ(print_status, 1) << print_out;
+  EXPECT_NE(print_out.find("job 1 canceled"), std::string::npos) << print_out;
+  EXPECT_EQ(ipp3d({"cancel", uri(), "1"}, out), 1) << out;  // already ended: the server's refusal
+  EXPECT_EQ(ipp3d({"job", uri(), "99"}, out), 1) << out;
+}
+
+}  // namespace
+}  // namespace ipp3d::testing
