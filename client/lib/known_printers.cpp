@@ -140,7 +140,7 @@ Status KnownPrinters::pin(const std::string& host_port, const std::string& finge
     std::filesystem::permissions(path_.parent_path(), std::filesystem::perms::owner_all, ec);
   }
   std::string text = "# ipp3d known printers: HOST:PORT SHA-256 fingerprint of the TLS certificate\n";
-  for (const auto& [key, value] : pins_) text += key + " " + value + "\n";
+  for (const auto& [key, value] : pins_) text.append(key).append(" ").append(value).append("\n");
   auto out = trust::AtomicFileWriter::create(path_, 0600);
   if (!out) return pin_error(out.error().message);
   const auto* bytes = reinterpret_cast<const std::uint8_t*>(text.data());

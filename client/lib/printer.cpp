@@ -44,7 +44,7 @@ std::string unsupported_attribute(ipp_t* response) {
   std::string first;
   for (ipp_attribute_t* a = ippFirstAttribute(response); a != nullptr; a = ippNextAttribute(response)) {
     if (ippGetGroupTag(a) != IPP_TAG_UNSUPPORTED_GROUP || ippGetName(a) == nullptr) continue;
-    const std::string name = ippGetName(a);
+    std::string name = ippGetName(a);
     if (name != "ipp-attribute-fidelity") return name;
     if (first.empty()) first = name;
   }

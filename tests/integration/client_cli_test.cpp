@@ -47,11 +47,14 @@ class ClientCli : public ::testing::Test {
   std::filesystem::path config_dir() const { return dir_.path() / "config"; }
   std::string uri() const { return server_.printer_uri(kPrinterName); }
 
-  // Runs `ipp3d ARGS...` without a terminal, IPP3D_CONFIG_DIR = config_dir().
-  int ipp3d(const std::vector<std::string>& args, std::string& output) const {
-    std::vector<std::string> argv = {"env",    "-u",         "IPP3D_PASSWORD",
-                                     "-u",     "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string(),
-                                     "setsid", "-w",         IPP3D_CLIENT_BINARY};
+  // Runs `ipp3d ARGS...` without a terminal, IPP3D_CONFIG_DIR = config_dir(),
+  // plus `env` ("NAME=VALUE").
+  int ipp3d(const std::vector<std::string>& args, std::string& output,
+            const std::vector<std::string>& env = {}) const {
+    std::vector<std::string> argv = {"env", "-u",         "IPP3D_PASSWORD",
+                                     "-u",  "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string()};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(), {"setsid", "-w", IPP3D_CLIENT_BINARY});
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv, output);
   }
@@ -185,6 +188,23 @@ TEST_F(ClientCliSlow, CancelEndsAWatchedPrintAndPrintExitsOne) {
   EXPECT_NE(print_out.find("job 1 canceled"), std::string::npos) << print_out;
   EXPECT_EQ(ipp3d({"cancel", uri(), "1"}, out), 1) << out;  // already ended: the server's refusal
   EXPECT_EQ(ipp3d({"job", uri(), "99"}, out), 1) << out;
+}
+
+TEST_F(ClientCliSlow, AnotherUsersJobNeedsCredentialsGivenOnlyWhenAsked) {
+  std::string out;
+  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out, {"IPP3D_USER=alice"}), 0) << out;
+  // bob without a password and without a terminal: no credentials to give.
+  EXPECT_EQ(ipp3d({"cancel", uri(), "1"}, out, {"IPP3D_USER=bob"}), 4) << out;
+  EXPECT_NE(out.find("IPP3D_PASSWORD"), std::string::npos) << out;
+  EXPECT_EQ(ipp3d({"cancel", uri(), "1"}, out, {"IPP3D_USER=admin", "IPP3D_PASSWORD=wrong"}), 4) << out;
+  EXPECT_NE(out.find("refused those given"), std::string::npos) << out;
+  ASSERT_EQ(ipp3d({"cancel", uri(), "1"}, out,
+                  {"IPP3D_USER=admin", std::string("IPP3D_PASSWORD=") + kAdminPassword}),
+            0)
+      << out;
+  ASSERT_EQ(ipp3d({"job", uri(), "1", "--json"}, out, {"IPP3D_USER=alice"}), 0) << out;
+  EXPECT_NE(out.find("\"user\": \"alice\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"state\": \"canceled\""), std::string::npos) << out;
 }
 
 }  // namespace

@@ -129,12 +129,12 @@ const char* printer_state_name(ipp_pstate_t state);
 
 // How submit() signs and names the job.
 struct SubmitOptions {
-  const trust::SecretKey* signer = nullptr;    // required: an Ed25519 key
-  std::optional<trust::PublicKey> encrypt_to;  // the printer's X25519 key: encrypt (mode 1)
-  std::string job_name;                        // empty: the file's name
-  int copies = 1;                              // IPP copies (1-999)
-  std::int64_t lifetime_seconds = 7 * 86400;   // the envelope's validity from now
-  std::optional<trust::Licence> licence;       // print-count licence, if any
+  const trust::SecretKey* signer = nullptr;                 // required: an Ed25519 key
+  std::optional<trust::PublicKey> encrypt_to;               // the printer's X25519 key: encrypt (mode 1)
+  std::string job_name;                                     // empty: the file's name
+  int copies = 1;                                           // IPP copies (1-999)
+  std::int64_t lifetime_seconds = std::int64_t{7} * 86400;  // the envelope's validity from now
+  std::optional<trust::Licence> licence;                    // print-count licence, if any
 };
 
 // A job that submit() created.
@@ -190,7 +190,8 @@ class Printer {
   Result<Submitted> submit(const std::filesystem::path& file, const attributes::JobTicket& ticket,
                            const SubmitOptions& options);
 
-  // Get-Jobs: not-completed jobs, or all (`all`), newest first, of every user.
+  // Get-Jobs: not-completed jobs, or all (`all`), as the printer lists them to
+  // this user (ipp3d-server may list only the user's own jobs).
   Result<std::vector<JobInfo>> jobs(bool all = false);
   // Get-Job-Attributes. client-error-not-found for an unknown job.
   Result<JobInfo> job(int id);
