@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sys/stat.h>
 #include <thread>
 
@@ -159,6 +160,29 @@ TEST_F(ClientCli, StatusAndMaterialsAsJson) {
   const auto status = nlohmann::json::parse(out.substr(out.find('{')));
   EXPECT_EQ(status["printer"], kPrinterName);
   EXPECT_EQ(status["loaded_materials"][0]["key"], "pla-generic");
+}
+
+TEST_F(ClientCli, ABigFileIsStreamedWithBoundedMemory) {
+  // 128 MiB of G-code (the torus again and again): the client's peak RSS
+  // stays far below the file's size, so no copy of it is held.
+  const std::string torus = read_file(torus_path());
+  const auto big = dir_.path() / "big.gcode";
+  {
+    std::ofstream out(big, std::ios::binary);
+    for (std::size_t written = 0; written < (std::size_t{128} << 20); written += torus.size()) out << torus;
+  }
+  std::string out;
+  const int status =
+      run_command({"env", "IPP3D_CONFIG_DIR=" + config_dir().string(), "/usr/bin/time", "-f", "maxrss_kib=%M",
+                   "setsid", "-w", IPP3D_CLIENT_BINARY, "print", uri(), big.string(), "--no-wait"},
+                  out);
+  ASSERT_EQ(status, 0) << out;
+  const auto at = out.find("maxrss_kib=");
+  ASSERT_NE(at, std::string::npos) << out;
+  const long peak_kib = std::stol(out.substr(at + 11));
+  std::cout << "ipp3d print of 128 MiB: peak RSS " << peak_kib << " KiB\n";
+  EXPECT_LT(peak_kib, 32L * 1024) << out;
+  std::filesystem::remove(big);
 }
 
 // A slower printer, for cancelling in the middle of a print.
