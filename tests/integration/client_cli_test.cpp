@@ -12,11 +12,14 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ipp3d::testing {
 namespace {
@@ -229,6 +232,34 @@ TEST_F(ClientCliSlow, AnotherUsersJobNeedsCredentialsGivenOnlyWhenAsked) {
   ASSERT_EQ(ipp3d({"job", uri(), "1", "--json"}, out, {"IPP3D_USER=alice"}), 0) << out;
   EXPECT_NE(out.find("\"user\": \"alice\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"state\": \"canceled\""), std::string::npos) << out;
+}
+
+TEST_F(ClientCliSlow, CtrlCWithoutATerminalLeavesTheJobRunningAndExits130) {
+  const auto log = dir_.path() / "print.log";
+  const std::string config = "IPP3D_CONFIG_DIR=" + config_dir().string();
+  const std::string file = torus_path().string();
+  const std::string printer = uri();
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    (void)::setsid();  // no controlling terminal: nobody to ask
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    (void)::dup2(fd, STDOUT_FILENO);
+    (void)::dup2(fd, STDERR_FILENO);
+    ::execl("/usr/bin/env", "env", config.c_str(), IPP3D_CLIENT_BINARY, "print", printer.c_str(),
+            file.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  for (int i = 0; i < 300 && read_file(log).find("layer 1/") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(::kill(pid, SIGINT), 0);
+  EXPECT_EQ(wait_for_exit(pid, std::chrono::seconds(10)), 130) << read_file(log);
+  EXPECT_NE(read_file(log).find("goes on; cancel it with: ipp3d cancel"), std::string::npos)
+      << read_file(log);
+  std::string out;
+  ASSERT_EQ(ipp3d({"job", uri(), "1", "--json"}, out), 0) << out;
+  EXPECT_NE(out.find("\"state\": \"processing\""), std::string::npos) << out;
 }
 
 }  // namespace
