@@ -73,8 +73,8 @@ void print_job_table(const std::vector<JobInfo>& jobs) {
             << "MESSAGE\n";
   for (const JobInfo& job : jobs) {
     std::cout << std::left << std::setw(6) << job.id << std::setw(11) << job_state_name(job.state)
-              << std::setw(12) << job.user << std::setw(24) << job.name << std::setw(9) << progress_text(job)
-              << job.message << "\n";
+              << std::setw(12) << job.user.substr(0, 11) << std::setw(24) << job.name.substr(0, 23)
+              << std::setw(9) << progress_text(job) << job.message << "\n";
   }
 }
 
@@ -180,7 +180,8 @@ int run_materials(const QueueOptions& o) {
 }
 
 // A command that takes a URI and a job ID.
-CLI::App* add_job_command(CLI::App& app, const char* name, const char* help, QueueOptions& o, bool with_json) {
+CLI::App* add_job_command(CLI::App& app, const char* name, const char* help, QueueOptions& o,
+                          bool with_json) {
   CLI::App* command = app.add_subcommand(name, help);
   add_remote_options(*command, o.remote, with_json);
   command->add_option("id", o.job_id, "job-id")->required()->check(CLI::PositiveNumber);
