@@ -188,6 +188,63 @@ TEST_F(ClientCli, ABigFileIsStreamedWithBoundedMemory) {
   std::filesystem::remove(big);
 }
 
+// The verdict and first violation of `ipp3d check ... --json`.
+struct Verdict {
+  bool accepted = false;
+  long violations = 0;
+  long first_line = 0;
+  std::string first_rule;
+  std::string digest;
+};
+
+Verdict verdict_of(const std::string& out) {
+  const auto j = nlohmann::json::parse(out.substr(out.find("{\n")));
+  Verdict v{j["accepted"], j["violation_count"], 0, "", j["policy_digest"]};
+  if (!j["violations"].empty()) {
+    v.first_line = j["violations"][0]["line"];
+    v.first_rule = j["violations"][0]["rule"];
+  }
+  return v;
+}
+
+TEST_F(ClientCli, CheckWithThePrintersPolicyGivesTheServersVerdictWhereTheBedRangeIsNotInvolved) {
+  // The published policy is reproduced byte for byte (same digest as the
+  // configuration's), and a file the printer prints is accepted by both.
+  std::string remote;
+  std::string local;
+  ASSERT_EQ(ipp3d({"check", torus_path().string(), "--printer", uri(), "--material", "pla-generic", "--json"},
+                  remote),
+            0)
+      << remote;
+  ASSERT_EQ(ipp3d({"check", torus_path().string(), "--config", config_.file().string(), "--material",
+                   "pla-generic", "--json"},
+                  local),
+            0)
+      << local;
+  EXPECT_EQ(verdict_of(remote).digest, verdict_of(local).digest);
+  EXPECT_EQ(verdict_of(remote).violations, 0);
+  std::string out;
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--material", "pla-generic"}, out), 0) << out;
+}
+
+TEST_F(ClientCli, CheckWithThePrintersPolicyRefusesWhatTheServerRefuses) {
+  // KNOWN GAP: the server publishes no material bed range, so the first
+  // violation the server reports (the bed against PETG's range) is not among
+  // the client's; both refuse the file, for the hotend rule at least.
+  std::string out;
+  ASSERT_EQ(
+      ipp3d({"check", torus_path().string(), "--printer", uri(), "--material", "petg-generic", "--json"},
+            out),
+      1)
+      << out;
+  EXPECT_NE(out.find("does not publish"), std::string::npos) << out;
+  const Verdict v = verdict_of(out);
+  EXPECT_EQ(v.first_rule, "temperature.material-range");
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--material", "petg-generic"}, out), 1) << out;
+  EXPECT_NE(out.find("Unprintable: line "), std::string::npos) << out;
+  EXPECT_NE(out.find("temperature.material-range"), std::string::npos) << out;
+}
+
 // A slower printer, for cancelling in the middle of a print.
 class ClientCliSlow : public ClientCli {
  protected:

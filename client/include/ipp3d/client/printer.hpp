@@ -203,6 +203,12 @@ class Printer {
   Result<JobInfo> watch(int id, const WatchCallback& callback,
                         std::chrono::milliseconds interval = std::chrono::milliseconds(500));
 
+  // HTTP GET of `resource` (a path such as "/virtual-fdm/gcode-policy.json",
+  // or an https:// URL on the same HOST:PORT) over the pinned connection;
+  // the body, at most `max_bytes`. Errors: another host, an HTTP error
+  // status (named), a larger body, the connection failing.
+  Result<std::string> fetch(const std::string& resource, std::size_t max_bytes = std::size_t{4} << 20);
+
   // Sends `request` (this Printer's printer-uri and requesting-user-name are
   // added) and returns the response, or the error it carries.
   Result<IppPtr> send(IppPtr request);
