@@ -188,6 +188,19 @@ TEST_F(ClientCli, ABigFileIsStreamedWithBoundedMemory) {
   std::filesystem::remove(big);
 }
 
+TEST_F(ClientCli, SignForAPrinterUriEncryptsToTheKeyItPublishes) {
+  HttpPtr http = connect_tls(server_.port());
+  const auto key = printer_public_key(http.get(), uri());
+  ASSERT_TRUE(key);
+  std::string out;
+  const auto envelope = dir_.path() / "torus.ipp3d";
+  ASSERT_EQ(ipp3d({"sign", torus_path().string(), "-o", envelope.string(), "--for", uri(), "--encrypt"}, out),
+            0)
+      << out;
+  EXPECT_NE(out.find("encrypted to " + trust::key_id_hex(key->id)), std::string::npos) << out;
+  EXPECT_NE(out.find("first contact"), std::string::npos) << out;  // the key came over a pinned connection
+}
+
 // The verdict and first violation of `ipp3d check ... --json`.
 struct Verdict {
   bool accepted = false;
