@@ -3,7 +3,10 @@
 // whether to cancel the job.
 #include "print_command.hpp"
 
+#include "ipp3d/gcode/checker.hpp"
+
 #include "passphrase.hpp"
+#include "remote_check.hpp"
 #include "sign_command.hpp"
 #include "time_text.hpp"
 
@@ -158,6 +161,35 @@ Result<trust::SecretKey> signing_key(const PrintOptions& o) {
   return key;
 }
 
+// Runs the printer's gate on the file before anything is submitted: the
+// exit code to stop with (the file would be refused, or cannot be checked),
+// or nullopt to go on. A printer that publishes no policy is not checked.
+std::optional<int> preflight(Printer& printer, const Capabilities& caps, const PrintOptions& o) {
+  auto gate = remote_gate(printer, caps, o.material);
+  if (!gate && gate.error().status == IPP_STATUS_ERROR_NOT_FOUND) {
+    std::cerr << "ipp3d print: note: " << gate.error().message << "; no preflight check\n";
+    return std::nullopt;
+  }
+  if (!gate) return report("print", gate.error());
+  gate->job.platform_temperature = o.platform_temperature;
+  const auto checked = gcode::check_file(o.file, gate->limits, gate->job);
+  if (!checked) {
+    std::cerr << "ipp3d print: cannot read " << checked.error().message << "\n";
+    return kExitUsage;
+  }
+  if (checked->accepted) return std::nullopt;
+  std::cerr << "ipp3d print: " << o.file << " would be refused by the printer (" << checked->violation_count
+            << " violation(s)); nothing was sent:\n";
+  for (std::size_t i = 0; i < checked->violations.size() && i < 3; ++i) {
+    const auto& v = checked->violations[i];
+    std::cerr << "  line " << v.line << ": " << v.command << ": " << v.rule << ": " << v.message << " ("
+              << v.value << ", limit " << v.limit << ")\n";
+  }
+  std::cerr << "All of them: ipp3d check " << o.file << " --printer " << o.remote.uri
+            << (o.material.empty() ? "" : " --material " + o.material) << "\n";
+  return kExitRefused;
+}
+
 // Watches the job to its end; the exit code.
 int follow(Printer& printer, const PrintOptions& o, int job_id) {
   const bool terminal = ::isatty(STDERR_FILENO) != 0;
@@ -208,11 +240,15 @@ CLI::App* add_print_command(CLI::App& app, PrintOptions& options) {
   print->add_flag("--encrypt", options.encrypt,
                   "encrypt to the printer's key (fetched over the pinned connection)");
   print->add_flag("--no-wait", options.no_wait, "return once the job is submitted");
+  print->add_flag("--no-preflight", options.no_preflight,
+                  "do not check the file with the printer's published G-code policy first");
   print->add_option("--key", options.key,
                     "signing key (default: $IPP3D_CONFIG_DIR/key, else ~/.config/ipp3d/key)");
   print->add_option("--expires", options.expires,
                     "validity of the signed job: Ns, Nm, Nh or Nd (default 7d)");
   print->footer(
+      "Before submitting, the file is checked with the printer's published G-code policy (as `ipp3d check\n"
+      "--printer`); a file it would refuse is not sent.\n"
       "Progress: a live line on a terminal, else one timestamped line per change. Ctrl-C asks whether to\n"
       "cancel the job (without a terminal the job goes on and the command exits 130).\n"
       "Exit status: 0 completed (or submitted with --no-wait), 1 refused, canceled or aborted, 2 usage or\n"
@@ -238,9 +274,12 @@ int run_print(const PrintOptions& o) {
   submit.signer = &*key;
   submit.copies = o.copies;
   submit.lifetime_seconds = *lifetime;
+  auto caps = printer->capabilities();
+  if (!caps) return report("print", caps.error());
+  if (!o.no_preflight) {
+    if (const auto stop = preflight(*printer, *caps, o)) return *stop;
+  }
   if (o.encrypt) {
-    auto caps = printer->capabilities();
-    if (!caps) return report("print", caps.error());
     if (!caps->encryption_key) {
       std::cerr << "ipp3d print: the printer publishes no encryption key (ipp3d-printer-public-key)\n";
       return kExitRefused;

@@ -22,7 +22,8 @@ struct PrintOptions {
   int copies = 1;
   bool encrypt = false;
   bool no_wait = false;
-  std::string key;  // empty: CONFIG_DIR/key
+  bool no_preflight = false;  // skip the local G-code check with the printer's policy
+  std::string key;            // empty: CONFIG_DIR/key
   std::string expires = "7d";
 };
 

@@ -1,5 +1,7 @@
 // `ipp3d check FILE --printer URI`: the gate with the printer's published
 // policy and material, so the verdict is the server's.
+#include "remote_check.hpp"
+
 #include "ipp3d/gcode/checker.hpp"
 #include "ipp3d/gcode/policy.hpp"
 
@@ -30,9 +32,7 @@ Result<std::optional<attributes::Material>> job_material(const Capabilities& cap
     known += (known.empty() ? "" : ", ") + material.material_key.value_or("?");
   }
   return Error{IPP_STATUS_ERROR_BAD_REQUEST,
-               "the printer has no material \"" + key + "\" (known: " + known + ")",
-               {},
-               0};
+               "the printer has no material \"" + key + "\" (known: " + known + ")", "materials-col", 0};
 }
 
 // The policy the printer publishes, reproduced and matched against its digest.
@@ -60,6 +60,26 @@ Result<gcode::Limits> printer_limits(Printer& printer, const Capabilities& caps)
 
 }  // namespace
 
+Result<RemoteGate> remote_gate(Printer& printer, const Capabilities& caps, const std::string& material_key) {
+  auto limits = printer_limits(printer, caps);
+  if (!limits) return std::move(limits).error();
+  auto material = job_material(caps, material_key);
+  if (!material) return std::move(material).error();
+  RemoteGate gate{std::move(limits).value(), {}, {}};
+  if (*material) {
+    auto range = gcode::material_range(**material);
+    if (!range) return std::move(range).error();
+    gate.label = range->label;
+    gate.job.material = std::move(range).value();
+    if (gate.limits.bed) {
+      std::cerr << "ipp3d: note: the printer does not publish " << gate.label
+                << "'s bed temperature range; bed temperatures are checked against the printer's limits only "
+                   "(the server also checks them against the material's range)\n";
+    }
+  }
+  return gate;
+}
+
 int run_remote_check(const CheckOptions& options) {
   RemoteOptions remote;
   remote.uri = options.printer;
@@ -69,32 +89,14 @@ int run_remote_check(const CheckOptions& options) {
   if (!printer) return report("check", printer.error());
   auto caps = printer->capabilities();
   if (!caps) return report("check", caps.error());
-  auto limits = printer_limits(*printer, *caps);
-  if (!limits) return report("check", limits.error());
-  auto material = job_material(*caps, options.material);
-  if (!material) {
-    std::cerr << "ipp3d check: " << material.error().message << "\n";
-    return kUsage;
-  }
-  gcode::Job job;
-  std::string label;
-  if (*material) {
-    auto range = gcode::material_range(**material);
-    if (!range) return report("check", range.error());
-    label = range->label;
-    job.material = std::move(range).value();
-    if (limits->bed) {
-      std::cerr << "ipp3d check: note: the printer does not publish " << label
-                << "'s bed temperature range; bed temperatures are checked against the printer's limits only "
-                   "(the server also checks them against the material's range)\n";
-    }
-  }
-  const auto checked = gcode::check_file(options.file, *limits, job);
+  auto gate = remote_gate(*printer, *caps, options.material);
+  if (!gate) return report("check", gate.error());
+  const auto checked = gcode::check_file(options.file, gate->limits, gate->job);
   if (!checked) {
     std::cerr << "ipp3d check: cannot read " << checked.error().message << "\n";
     return kUsage;
   }
-  print_check_report(options, options.printer, label, *checked, caps->policy_digest);
+  print_check_report(options, options.printer, gate->label, *checked, caps->policy_digest);
   return checked->accepted ? 0 : 1;
 }
 

@@ -142,10 +142,15 @@ TEST_F(ClientCli, PrintsAnEncryptedJob) {
 
 TEST_F(ClientCli, ARefusedTicketShowsTheServersReasonAndCreatesNoJob) {
   std::string out;
-  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--platform-temperature", "999"}, out), 1) << out;
+  EXPECT_EQ(
+      ipp3d({"print", uri(), torus_path().string(), "--platform-temperature", "999", "--no-preflight"}, out),
+      1)
+      << out;
   EXPECT_NE(out.find("platform-temperature"), std::string::npos) << out;
   EXPECT_NE(out.find("Create-Job refused"), std::string::npos) << out;
-  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--material", "unobtainium"}, out), 1) << out;
+  EXPECT_EQ(
+      ipp3d({"print", uri(), torus_path().string(), "--material", "unobtainium", "--no-preflight"}, out), 1)
+      << out;
   EXPECT_NE(out.find("unobtainium"), std::string::npos) << out;
   ASSERT_EQ(ipp3d({"jobs", uri(), "--all", "--json"}, out), 0) << out;
   EXPECT_EQ(nlohmann::json::parse(out.substr(out.find('['))).size(), 0U) << out;
@@ -201,6 +206,17 @@ TEST_F(ClientCli, SignForAPrinterUriEncryptsToTheKeyItPublishes) {
   EXPECT_NE(out.find("first contact"), std::string::npos) << out;  // the key came over a pinned connection
 }
 
+TEST_F(ClientCli, PreflightStopsAFileThePrinterWouldRefuseBeforeSendingIt) {
+  std::string out;
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--material", "petg-generic"}, out), 1) << out;
+  EXPECT_NE(out.find("would be refused by the printer"), std::string::npos) << out;
+  EXPECT_NE(out.find("line 16: M104: temperature.material-range"), std::string::npos) << out;
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--material", "unobtainium"}, out), 1) << out;
+  EXPECT_NE(out.find("pla-generic, petg-generic"), std::string::npos) << out;  // the known keys
+  ASSERT_EQ(ipp3d({"jobs", uri(), "--all", "--json"}, out), 0) << out;
+  EXPECT_EQ(nlohmann::json::parse(out.substr(out.find('['))).size(), 0U) << out;  // nothing was sent
+}
+
 // The verdict and first violation of `ipp3d check ... --json`.
 struct Verdict {
   bool accepted = false;
@@ -253,7 +269,9 @@ TEST_F(ClientCli, CheckWithThePrintersPolicyRefusesWhatTheServerRefuses) {
   EXPECT_NE(out.find("does not publish"), std::string::npos) << out;
   const Verdict v = verdict_of(out);
   EXPECT_EQ(v.first_rule, "temperature.material-range");
-  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--material", "petg-generic"}, out), 1) << out;
+  EXPECT_EQ(
+      ipp3d({"print", uri(), torus_path().string(), "--material", "petg-generic", "--no-preflight"}, out), 1)
+      << out;
   EXPECT_NE(out.find("Unprintable: line "), std::string::npos) << out;
   EXPECT_NE(out.find("temperature.material-range"), std::string::npos) << out;
 }
