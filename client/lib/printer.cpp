@@ -345,6 +345,8 @@ const std::string& Printer::uri() const { return state_->uri; }
 const std::string& Printer::fingerprint() const { return state_->fingerprint; }
 TrustDecision Printer::trust_decision() const { return state_->decision; }
 
+IppPtr Printer::new_request(ipp_op_t op) const { return detail::new_request(*state_, op); }
+
 Result<IppPtr> Printer::send(IppPtr request) {
   const std::string what = ippOpString(ippGetOperation(request.get()));
   return detail::perform(*state_, std::move(request), what);

@@ -111,6 +111,12 @@ TEST_F(ClientLibrary, ARefusedTicketIsAnErrorNamingTheAttribute) {
   EXPECT_EQ(job.error().status, IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES);
   EXPECT_EQ(job.error().attribute, "platform-temperature");
   EXPECT_NE(job.error().message.find("999"), std::string::npos) << job.error().message;
+  // A request of one's own through new_request()/send(): a vendor operation (ipp3d-Get-Job-Facts).
+  IppPtr facts = printer->new_request(static_cast<ipp_op_t>(0x4104));
+  ippAddInteger(facts.get(), IPP_TAG_OPERATION, IPP_TAG_INTEGER, "job-id", 4242);
+  auto no_facts = printer->send(std::move(facts));
+  ASSERT_FALSE(no_facts);
+  EXPECT_EQ(no_facts.error().status, IPP_STATUS_ERROR_NOT_FOUND) << no_facts.error().message;
   auto unknown = printer->job(4242);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().status, IPP_STATUS_ERROR_NOT_FOUND) << unknown.error().message;

@@ -209,8 +209,13 @@ class Printer {
   // status (named), a larger body, the connection failing.
   Result<std::string> fetch(const std::string& resource, std::size_t max_bytes = std::size_t{4} << 20);
 
-  // Sends `request` (this Printer's printer-uri and requesting-user-name are
-  // added) and returns the response, or the error it carries.
+  // A new request for `op` carrying this printer's printer-uri and
+  // requesting-user-name (e.g. for a vendor operation; add its attributes, then send()).
+  [[nodiscard]] IppPtr new_request(ipp_op_t op) const;
+
+  // Sends `request` on the pinned connection (credentials only when
+  // challenged) and returns the response when its status is successful,
+  // else the error it carries.
   Result<IppPtr> send(IppPtr request);
 
   // The connection's state: opaque, defined inside the library.
