@@ -132,6 +132,18 @@ TEST_F(ClientCli, PrintsASignedJobToCompletionWithProgressLines) {
   EXPECT_EQ(job["layers_done"], kTorusLayers);
 }
 
+TEST_F(ClientCli, OnATerminalProgressIsOneLiveLine) {
+  // script(1) gives the command a terminal.
+  std::string out;
+  const std::string command = "IPP3D_CONFIG_DIR=" + config_dir().string() + " " + IPP3D_CLIENT_BINARY +
+                              " print " + uri() + " " + torus_path().string();
+  ASSERT_EQ(run_command({"script", "-qec", command, "/dev/null"}, out), 0) << out;
+  EXPECT_NE(out.find("\r\033[Kjob 1 processing: layer"), std::string::npos) << out;
+  EXPECT_NE(out.find("elapsed"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\033[Kjob 1 completed: layer 28/28 (100%)"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Z job 1 processing"), std::string::npos) << out;  // no timestamped lines
+}
+
 TEST_F(ClientCli, PrintsAnEncryptedJob) {
   std::string out;
   ASSERT_EQ(ipp3d({"print", uri(), torus_path().string(), "--encrypt", "--material", "pla-generic"}, out), 0)
