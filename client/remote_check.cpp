@@ -2,11 +2,11 @@
 // policy and material, so the verdict is the server's.
 #include "remote_check.hpp"
 
+#include "ipp3d/client/policy_limits.hpp"
 #include "ipp3d/gcode/checker.hpp"
 #include "ipp3d/gcode/policy.hpp"
 
 #include "check_command.hpp"
-#include "policy_limits.hpp"
 #include "remote.hpp"
 
 #include <iostream>

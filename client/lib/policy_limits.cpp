@@ -1,5 +1,5 @@
 // limits_from_policy: the inverse of gcode::policy_json, checked by round trip.
-#include "policy_limits.hpp"
+#include "ipp3d/client/policy_limits.hpp"
 
 #include "ipp3d/gcode/policy.hpp"
 
