@@ -148,14 +148,33 @@ CLI::App* add_check_command(CLI::App& app, CheckOptions& options) {
   CLI::App* check =
       app.add_subcommand("check", "Check a G-code file against a printer's limits (the server's gate).");
   check->add_option("file", options.file, "G-code file")->required();
-  check->add_option("--config", options.config, "printer configuration (ipp3d-server TOML)")->required();
-  check->add_option("--printer", options.printer, "printer name (default: the only printer)");
+  check->add_option("--config", options.config, "printer configuration (ipp3d-server TOML)");
+  check->add_option("--printer", options.printer,
+                    "a printer of --config by name (default: the only one), or a printer URI "
+                    "(ipps://HOST:PORT/ipp/print/NAME): check with the policy it publishes");
+  check->add_option("--fingerprint", options.fingerprint,
+                    "with a printer URI: pin this certificate fingerprint");
+  check->add_flag("--insecure", options.insecure, "with a printer URI: allow plain ipp://");
   check->add_option("--material", options.material, "material key (default: the loaded material)");
   check->add_flag("--json", options.json, "print the report as JSON");
   return check;
 }
 
+void print_check_report(const CheckOptions& options, const std::string& printer, const std::string& material,
+                        const gcode::Report& report, const std::string& digest) {
+  if (options.json) {
+    print_json(options, printer, material, report, digest);
+  } else {
+    print_text(options, printer, material, report, digest);
+  }
+}
+
 int run_check(const CheckOptions& options) {
+  if (options.printer.find("://") != std::string::npos) return run_remote_check(options);
+  if (options.config.empty()) {
+    std::cerr << "ipp3d check: give --config FILE (and --printer NAME) or --printer URI\n";
+    return kUsage;
+  }
   const auto config = config::load_config(options.config);
   if (!config.ok()) {
     std::cerr << config::format_errors(config.error()) << "\n";
@@ -182,11 +201,7 @@ int run_check(const CheckOptions& options) {
   }
   const auto digest = gcode::policy_digest(limits);
   const std::string shown_digest = digest.ok() ? *digest : "unavailable";
-  if (options.json) {
-    print_json(options, printer->name, material, *report, shown_digest);
-  } else {
-    print_text(options, printer->name, material, *report, shown_digest);
-  }
+  print_check_report(options, printer->name, material, *report, shown_digest);
   return report->accepted ? kAccepted : kRefused;
 }
 

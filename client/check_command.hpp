@@ -1,6 +1,10 @@
-// `ipp3d check FILE --config printer.toml [--printer NAME] [--material KEY] [--json]`:
-// runs the server's G-code gate on a local file.
+// `ipp3d check FILE --config printer.toml [--printer NAME] [--material KEY] [--json]`
+// or `ipp3d check FILE --printer URI [--material KEY] [--json]`: runs the
+// server's G-code gate on a local file, with a configuration or with the
+// policy the printer publishes.
 #pragma once
+
+#include "ipp3d/gcode/report.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -12,8 +16,10 @@ namespace ipp3d::client {
 struct CheckOptions {
   std::string file;
   std::string config;
-  std::string printer;   // empty: the only printer of the configuration
-  std::string material;  // empty: the printer's loaded_material, else none
+  std::string printer;      // a name in --config (empty: its only printer), or a printer URI
+  std::string fingerprint;  // with a URI: pin this fingerprint
+  bool insecure = false;    // with a URI: allow ipp://
+  std::string material;     // empty: the printer's loaded_material, else none
   bool json = false;
 };
 
@@ -24,5 +30,18 @@ CLI::App* add_check_command(CLI::App& app, CheckOptions& options);
 // Returns 0 when the file is accepted, 1 when it is refused, 2 for a bad
 // configuration, unknown printer or material, or an unreadable file.
 int run_check(const CheckOptions& options);
+
+// Prints a report (text or JSON per options.json) for `printer` and `material`.
+void print_check_report(const CheckOptions& options, const std::string& printer, const std::string& material,
+                        const gcode::Report& report, const std::string& digest);
+
+// `check --printer URI`: fetches the printer's published policy over the
+// pinned connection, reproduces it (limits_from_policy), checks the file
+// with the requested material (else the loaded one) from the printer's
+// database. Exit codes as run_check, plus those of remote.hpp for the connection.
+// Limitation: ipp3d-server publishes no material bed-temperature range, so
+// the material's bed range is not checked (a note on stderr says so); the
+// server checks it, and may refuse what this accepts.
+int run_remote_check(const CheckOptions& options);
 
 }  // namespace ipp3d::client

@@ -1,6 +1,8 @@
 // ipp3d: the companion client of ipp3d-server.
 #include "check_command.hpp"
 #include "keygen_command.hpp"
+#include "print_command.hpp"
+#include "queue_commands.hpp"
 #include "sign_command.hpp"
 #include "verify_command.hpp"
 
@@ -26,6 +28,10 @@ int run(int argc, char** argv) {
   CLI::App* sign = ipp3d::client::add_sign_command(app, sign_options);
   ipp3d::client::VerifyOptions verify_options;
   CLI::App* verify = ipp3d::client::add_verify_command(app, verify_options);
+  ipp3d::client::PrintOptions print_options;
+  CLI::App* print = ipp3d::client::add_print_command(app, print_options);
+  ipp3d::client::QueueCommands queue;
+  ipp3d::client::add_queue_commands(app, queue);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -36,6 +42,8 @@ int run(int argc, char** argv) {
   if (keygen->parsed()) return ipp3d::client::run_keygen(keygen_options);
   if (sign->parsed()) return ipp3d::client::run_sign(sign_options);
   if (verify->parsed()) return ipp3d::client::run_verify(verify_options);
+  if (print->parsed()) return ipp3d::client::run_print(print_options);
+  if (const auto code = ipp3d::client::run_queue_command(queue)) return *code;
   std::cout << app.help();
   return 0;
 }

@@ -126,6 +126,8 @@ std::optional<std::string> ask_terminal(const std::string& prompt) {
 
 }  // namespace
 
+std::optional<std::string> ask_secret(const std::string& prompt) { return ask_terminal(prompt); }
+
 std::optional<std::string> read_passphrase(const std::string& prompt) {
   if (std::getenv(kPassphraseVariable) != nullptr) return from_environment();
   return ask_terminal(prompt);

@@ -20,6 +20,10 @@ inline constexpr const char* kPassphraseVariable = "IPP3D_PASSPHRASE";
 // interrupted. The caller wipes the result (trust::secure_wipe).
 std::optional<std::string> read_passphrase(const std::string& prompt);
 
+// One line read from the controlling terminal with echo off after `prompt`
+// (a password); nullopt without a terminal. The caller wipes the result.
+std::optional<std::string> ask_secret(const std::string& prompt);
+
 // A new passphrase for `key`: IPP3D_PASSPHRASE when set, else asked twice at
 // the terminal. Errors: no terminal, the two entries differ, empty.
 Result<std::string> read_new_passphrase(const std::filesystem::path& key);

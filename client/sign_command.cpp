@@ -7,6 +7,7 @@
 #include "ipp3d/trust/keys.hpp"
 
 #include "passphrase.hpp"
+#include "remote.hpp"
 #include "time_text.hpp"
 
 #include <charconv>
@@ -25,11 +26,27 @@ int fail(const std::string& message) {
   return kError;
 }
 
-// The printers' public keys named by --for (X25519 only).
+// The encryption key a printer publishes, read over the pinned connection.
+Result<trust::PublicKey> printer_key(const std::string& uri) {
+  RemoteOptions remote;
+  remote.uri = uri;
+  auto printer = open_printer(remote);
+  if (!printer) return std::move(printer).error();
+  auto caps = printer->capabilities();
+  if (!caps) return std::move(caps).error();
+  if (!caps->encryption_key) {
+    return Error{
+        IPP_STATUS_ERROR_NOT_FOUND, uri + " publishes no encryption key (ipp3d-printer-public-key)", {}, 0};
+  }
+  return std::move(*caps->encryption_key);
+}
+
+// The printers' public keys named by --for (X25519 only): key files, or
+// printer URIs whose published key is fetched over a pinned connection.
 Result<std::vector<trust::PublicKey>> read_recipients(const std::vector<std::string>& files) {
   std::vector<trust::PublicKey> keys;
   for (const std::string& file : files) {
-    auto key = trust::read_public_key_file(file);
+    auto key = file.find("://") != std::string::npos ? printer_key(file) : trust::read_public_key_file(file);
     if (!key) return std::move(key).error();
     if (key->algorithm != trust::KeyAlgorithm::kX25519) {
       return Error{IPP_STATUS_ERROR_INTERNAL,
@@ -120,7 +137,8 @@ CLI::App* add_sign_command(CLI::App& app, SignCommandOptions& options) {
   sign->add_option("--key", options.key,
                    "secret signing key (default: $IPP3D_CONFIG_DIR/key, else ~/.config/ipp3d/key)");
   sign->add_option("--for", options.recipients,
-                   "a printer's x25519 public key file; repeat for several printers")
+                   "a printer's x25519 public key file, or its URI (the key it publishes, over a pinned "
+                   "connection); repeat for several printers")
       ->allow_extra_args(false);
   sign->add_flag("--encrypt", options.encrypt, "encrypt to the printer named by --for (exactly one)");
   sign->add_option("--copies", options.copies, "licence: at most N copies per printer");

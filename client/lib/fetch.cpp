@@ -1,0 +1,76 @@
+// Printer::fetch: an HTTP GET on the printer's pinned connection (the
+// published G-code policy and other resources the printer names).
+#include "printer_state.hpp"
+
+#include <array>
+
+namespace ipp3d::client {
+namespace {
+
+Error fetch_error(ipp_status_t status, std::string message) {
+  return Error{status, std::move(message), {}, 0};
+}
+
+// The path of `resource`: itself when it is a path, the path of an https://
+// URL on the printer's own HOST:PORT; nullopt otherwise.
+std::optional<std::string> local_path(const Printer::State& state, const std::string& resource) {
+  if (resource.starts_with("/")) return resource;
+  std::array<char, 32> scheme{};
+  std::array<char, 256> userinfo{};
+  std::array<char, 256> host{};
+  std::array<char, 1024> path{};
+  int port = 0;
+  if (httpSeparateURI(HTTP_URI_CODING_ALL, resource.c_str(), scheme.data(), scheme.size(), userinfo.data(),
+                      userinfo.size(), host.data(), host.size(), &port, path.data(),
+                      path.size()) < HTTP_URI_STATUS_OK) {
+    return std::nullopt;
+  }
+  if (std::string(host.data()) + ":" + std::to_string(port) != state.host_port) return std::nullopt;
+  return std::string(path.data());
+}
+
+}  // namespace
+
+Result<std::string> Printer::fetch(const std::string& resource, std::size_t max_bytes) {
+  const auto path = local_path(*state_, resource);
+  if (!path) {
+    return fetch_error(IPP_STATUS_ERROR_BAD_REQUEST, resource + " is not on " + state_->host_port +
+                                                         ": not fetched (only the pinned printer is)");
+  }
+  http_t* http = state_->http.get();
+  httpClearFields(http);
+  if (httpGet(http, path->c_str()) != 0) {
+    if (Status again = detail::reconnect(*state_); !again) return std::move(again).error();
+    httpClearFields(http);
+    if (httpGet(http, path->c_str()) != 0) {
+      return fetch_error(IPP_STATUS_ERROR_SERVICE_UNAVAILABLE,
+                         "GET " + *path + " failed: " + cupsLastErrorString());
+    }
+  }
+  http_status_t status = HTTP_STATUS_CONTINUE;
+  while ((status = httpUpdate(http)) == HTTP_STATUS_CONTINUE) {
+  }
+  if (status != HTTP_STATUS_OK) {
+    (void)httpFlush(http);
+    return fetch_error(
+        status == HTTP_STATUS_NOT_FOUND ? IPP_STATUS_ERROR_NOT_FOUND : IPP_STATUS_ERROR_INTERNAL,
+        "GET " + *path + ": HTTP " + std::to_string(static_cast<int>(status)) + " " + httpStatus(status));
+  }
+  std::string body;
+  std::array<char, 16384> buffer{};
+  for (;;) {
+    const ssize_t n = httpRead2(http, buffer.data(), buffer.size());
+    if (n < 0)
+      return fetch_error(IPP_STATUS_ERROR_SERVICE_UNAVAILABLE, "GET " + *path + ": the answer broke off");
+    if (n == 0) break;
+    if (body.size() + static_cast<std::size_t>(n) > max_bytes) {
+      (void)httpFlush(http);
+      return fetch_error(IPP_STATUS_ERROR_INTERNAL,
+                         "GET " + *path + ": larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    body.append(buffer.data(), static_cast<std::size_t>(n));
+  }
+  return body;
+}
+
+}  // namespace ipp3d::client

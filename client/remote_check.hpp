@@ -1,0 +1,26 @@
+// The G-code gate as a printer runs it, for `check --printer URI` and the
+// preflight of `print`: its published policy and its material.
+#pragma once
+
+#include "ipp3d/client/printer.hpp"
+#include "ipp3d/gcode/limits.hpp"
+
+#include <string>
+
+namespace ipp3d::client {
+
+// What the gate needs to check a file as the printer would.
+struct RemoteGate {
+  gcode::Limits limits;  // from the published policy, reproduced byte for byte
+  gcode::Job job;        // the material (without its bed range: not published)
+  std::string label;     // the material's key, "" when none
+};
+
+// Fetches and reproduces the printer's policy (checked against its digest)
+// and picks `material_key` from its database (else the loaded material).
+// Notes on stderr that the material's bed range is not checked. Errors: no
+// published policy (client-error-not-found), another policy version, an
+// unknown material (client-error-bad-request), the connection.
+Result<RemoteGate> remote_gate(Printer& printer, const Capabilities& caps, const std::string& material_key);
+
+}  // namespace ipp3d::client
