@@ -112,6 +112,21 @@ CREATE TABLE machine_prints(
   PRIMARY KEY(printer, job_id)
 );
 )sql",
+    // 3 -> 4: the hash-chained audit log.
+    R"sql(
+CREATE TABLE audit_log(
+  seq INTEGER PRIMARY KEY NOT NULL,
+  time INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  actor TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '',
+  printer TEXT NOT NULL DEFAULT '',
+  job_id INTEGER NOT NULL DEFAULT 0,
+  details TEXT NOT NULL DEFAULT '[]',
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 5000;  // wait this long for another connection's lock

@@ -87,6 +87,36 @@ struct MachinePrint {
   bool operator==(const MachinePrint&) const = default;
 };
 
+// One security-relevant event for the audit log (docs/audit.md lists the
+// event types and their details).
+struct AuditEvent {
+  std::string type;                                          // keyword, e.g. "login-failed", "job-received"
+  std::string actor;                                         // the account (or signer) acting; "" when none
+  std::string source;                                        // the client's address; "" for local commands
+  std::string printer;                                       // the printer concerned; "" when none
+  int job_id = 0;                                            // the job concerned; 0 when none
+  std::vector<std::pair<std::string, std::string>> details;  // further facts, in order
+  bool operator==(const AuditEvent&) const = default;
+};
+
+// An audit record as stored: the event, its place in the chain and its hash.
+struct AuditRecord {
+  std::int64_t seq = 0;   // 1, 2, 3, ... without gaps
+  std::int64_t time = 0;  // UNIX time of the append
+  AuditEvent event;
+  std::string prev_hash;  // hash of record seq-1 (64 hex digits; zeros for seq 1)
+  std::string hash;       // audit_record_hash() of this record
+  bool operator==(const AuditRecord&) const = default;
+};
+
+// The SHA-256 (64 lowercase hex digits) that chains `record`: computed over a
+// domain tag and every field but `hash`, each length-prefixed
+// (docs/audit.md, "The chain").
+std::string audit_record_hash(const AuditRecord& record);
+
+// The details of an event as stored (a JSON array of [name, value] pairs).
+std::string audit_details_json(const std::vector<std::pair<std::string, std::string>>& details);
+
 // A print-count licence counter: at most `allowed` copies per printer for
 // (signer, licence ID).
 struct LicenceKey {
@@ -106,7 +136,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // The schema version stored in the file.
   [[nodiscard]] int schema_version();
 
@@ -173,6 +203,14 @@ class StateStore {
   // Forgets nonces whose envelopes expired before `now` (they cannot be
   // replayed: an expired envelope is refused anyway). Returns how many.
   int prune_nonces(std::int64_t now);
+
+  // --- Audit log (state_store_audit.cpp).
+  // Appends `event` at the end of the hash chain, stamped with the current
+  // time, in one transaction (appends from all threads are serialized).
+  // Errors: database failures (the caller logs them; the event is lost).
+  Status append_audit(const AuditEvent& event);
+  // Records with seq > `after_seq`, oldest first, at most `limit`.
+  std::vector<AuditRecord> audit_records(std::int64_t after_seq, std::size_t limit);
 
   // --- Licences. A copy is reserved when its print starts and committed
   // when it ends; reserved copies count as taken.

@@ -76,14 +76,14 @@ TEST_F(StateStoreTest, CreatesTheCurrentSchemaInWalMode) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
-  EXPECT_EQ(StateStore::kSchemaVersion, 3);
+  EXPECT_EQ(StateStore::kSchemaVersion, 4);
   EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), "4");
   EXPECT_EQ(
       raw_query("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                 "ORDER BY name)"),
-      "accounts envelope_nonces job_ids jobs licence_reservations licence_use machine_prints printers "
-      "trusted_signers");
+      "accounts audit_log envelope_nonces job_ids jobs licence_reservations licence_use machine_prints "
+      "printers trusted_signers");
 }
 
 TEST_F(StateStoreTest, MigratesAVersionOneDatabaseKeepingItsData) {
@@ -92,15 +92,15 @@ TEST_F(StateStoreTest, MigratesAVersionOneDatabaseKeepingItsData) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->set_password("admin", "correct horse", Role::kAdmin).ok());
   }
-  // Turn the file back into a version 1 database (the tables of migrations 1 -> 2 -> 3 gone).
-  for (const char* table :
-       {"trusted_signers", "envelope_nonces", "licence_use", "licence_reservations", "machine_prints"}) {
+  // Turn the file back into a version 1 database (the tables of later migrations gone).
+  for (const char* table : {"trusted_signers", "envelope_nonces", "licence_use", "licence_reservations",
+                            "machine_prints", "audit_log"}) {
     raw_query((std::string("DROP TABLE ") + table).c_str());
   }
   raw_query("PRAGMA user_version = 1");
   auto store = open_store();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
   EXPECT_EQ(store->verify_password("admin", "correct horse"), Role::kAdmin);
   EXPECT_TRUE(store->trusted_signers().empty());
   EXPECT_FALSE(store->machine_print("mk4", 1).has_value());
@@ -174,9 +174,9 @@ TEST_F(StateStoreTest, RefusesANewerSchema) {
   ASSERT_EQ(raw_query("PRAGMA user_version"), "7");
   auto store = StateStore::open(db_path_);
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().message, db_path_.string() +
-                                       " has schema version 7, newer than this ipp3d-server (3); upgrade "
-                                       "ipp3d-server");
+  EXPECT_EQ(store.error().message,
+            db_path_.string() + " has schema version 7, newer than this ipp3d-server (" +
+                std::to_string(StateStore::kSchemaVersion) + "); upgrade ipp3d-server");
 }
 
 TEST_F(StateStoreTest, RefusesAGarbageFile) {
@@ -459,6 +459,55 @@ TEST_F(StateStoreTest, ConcurrentSavesAllLand) {
   ASSERT_EQ(jobs.size(), static_cast<std::size_t>(kThreads * kJobsPerThread));
   for (std::size_t i = 0; i < jobs.size(); ++i) EXPECT_EQ(jobs[i].job_id, static_cast<int>(i) + 1);
   EXPECT_EQ(store->next_job_id("mk4"), kThreads * kJobsPerThread + 1);
+}
+
+TEST_F(StateStoreTest, AuditRecordsFormAHashChain) {
+  auto store = open_store();
+  ASSERT_NE(store, nullptr);
+  const AuditEvent login{"login-failed", "alice", "127.0.0.1", "", 0, {{"reason", "wrong password"}}};
+  const AuditEvent job{"job-received", "bob", "::1", "mk4", 7, {{"signer", "bob-laptop"}, {"digest", "ab"}}};
+  ASSERT_TRUE(store->append_audit(login).ok());
+  ASSERT_TRUE(store->append_audit(job).ok());
+  const auto records = store->audit_records(0, 10);
+  ASSERT_EQ(records.size(), 2U);
+  EXPECT_EQ(records[0].seq, 1);
+  EXPECT_EQ(records[0].event, login);
+  EXPECT_EQ(records[0].prev_hash, std::string(64, '0'));
+  EXPECT_EQ(records[0].hash, audit_record_hash(records[0]));
+  EXPECT_EQ(records[1].seq, 2);
+  EXPECT_EQ(records[1].event, job);
+  EXPECT_EQ(records[1].prev_hash, records[0].hash);
+  EXPECT_EQ(records[1].hash, audit_record_hash(records[1]));
+  EXPECT_EQ(store->audit_records(1, 10).size(), 1U);
+  EXPECT_EQ(store->audit_records(0, 1).size(), 1U);
+}
+
+TEST(AuditHash, EveryFieldChangesTheHash) {
+  AuditRecord record{
+      3, 1700000000, {"trust-added", "admin", "", "", 0, {{"name", "x"}}}, std::string(64, '1'), ""};
+  const std::string original = audit_record_hash(record);
+  EXPECT_EQ(original.size(), 64U);
+  auto changed = [&](auto&& edit) {
+    AuditRecord copy = record;
+    edit(copy);
+    return audit_record_hash(copy);
+  };
+  EXPECT_NE(changed([](AuditRecord& r) { r.seq = 4; }), original);
+  EXPECT_NE(changed([](AuditRecord& r) { r.time += 1; }), original);
+  EXPECT_NE(changed([](AuditRecord& r) { r.event.type = "trust-removed"; }), original);
+  EXPECT_NE(changed([](AuditRecord& r) { r.event.actor = "root"; }), original);
+  EXPECT_NE(changed([](AuditRecord& r) { r.event.source = "10.0.0.1"; }), original);
+  EXPECT_NE(changed([](AuditRecord& r) { r.event.printer = "mk4"; }), original);
+  EXPECT_NE(changed([](AuditRecord& r) { r.event.job_id = 1; }), original);
+  EXPECT_NE(changed([](AuditRecord& r) { r.event.details[0].second = "y"; }), original);
+  EXPECT_NE(changed([](AuditRecord& r) { r.prev_hash[0] = '2'; }), original);
+  // Fields are length-prefixed: moving a character across a boundary changes the hash.
+  EXPECT_NE(changed([](AuditRecord& r) {
+              r.event.actor = "admi";
+              r.event.source = "n";
+            }),
+            original);
+  EXPECT_EQ(changed([](AuditRecord& r) { r.hash = "ignored"; }), original);
 }
 
 }  // namespace
