@@ -329,6 +329,14 @@ TEST_F(Pairing, ThePageNeedsAnOperatorOrAdminOverTls) {
               out);
   EXPECT_EQ(out, "301");
   EXPECT_THAT(page_.get(), HasSubstr("No pairing requests are waiting."));
+  {
+    auto store = server::StateStore::open(server_.state_dir() / "ipp3d.db");
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->set_password("op1", "operator-password", server::Role::kOperator));
+    ASSERT_TRUE((*store)->set_password("user1", "user1-password", server::Role::kUser));
+  }
+  EXPECT_THAT(page_.get("op1:operator-password"), HasSubstr("No pairing requests are waiting."));
+  EXPECT_THAT(page_.get("user1:user1-password"), HasSubstr("HTTP 403"));
   // A form without the CSRF token does nothing.
   EXPECT_THAT(page_.curl(std::string(kAdminUser) + ":" + kAdminPassword, {"-d", "request=x&action=approve"}),
               HasSubstr("Invalid form submission."));
