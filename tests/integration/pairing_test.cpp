@@ -3,11 +3,12 @@
 // from it prints) and the certificate pinned; rejected; expired; a decided
 // request cannot be used again; an attacker's TLS relay in the middle shows
 // another code and the client pins nothing, even when the operator approves
-// without comparing.
+// without comparing; matching codes replace a pin of another certificate.
 #include "ipp3d/trust/keys.hpp"
 
 #include "ipp_client.hpp"
 #include "server_process.hpp"
+#include "signing.hpp"
 #include "state/state_store.hpp"
 #include "tls_relay.hpp"
 
@@ -279,6 +280,26 @@ TEST_F(Pairing, MatchingCodesApprovedOnThePageTrustTheKeyAndPinTheCertificate) {
       << out;
   EXPECT_THAT(out, HasSubstr("completed"));
   EXPECT_THAT(out, Not(HasSubstr("first contact")));
+}
+
+TEST_F(Pairing, MatchingCodesReplaceAPinOfAnotherCertificate) {
+  std::string zeros;
+  for (int i = 0; i < 32; ++i) zeros += i == 0 ? "00" : ":00";
+  write_bytes(known_printers(), "127.0.0.1:" + std::to_string(server_.port()) + " " + zeros + "\n");
+  std::filesystem::permissions(known_printers(),
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  PairProcess pair(config_dir(), {uri()});
+  const std::string code = pair.code();
+  ASSERT_EQ(code.size(), 6U) << pair.output();
+  EXPECT_THAT(pair.output(), HasSubstr("another certificate than the one pinned"));
+  EXPECT_THAT(read_file(known_printers()), HasSubstr(zeros));  // unchanged until both sides confirmed
+  const auto pending = page_.pending();
+  ASSERT_EQ(pending.size(), 1U);
+  EXPECT_THAT(page_.decide(pending[0].id, "approve", "renewed-laptop"), HasSubstr("now trusted"));
+  pair.type(code);
+  ASSERT_EQ(pair.wait(), 0) << pair.output();
+  EXPECT_THAT(read_file(known_printers()), HasSubstr(server_fingerprint(server_)));
+  EXPECT_THAT(read_file(known_printers()), Not(HasSubstr(zeros)));
 }
 
 TEST_F(Pairing, ARejectedRequestTrustsAndPinsNothing) {
