@@ -120,8 +120,7 @@ int await_decision(Printer& printer, Pairing& pairing) {
     if (!confirmed && !input.ended()) {
       if (const auto line = input.next(kPollInterval)) {
         if (line->find_first_not_of(" \t\r") == std::string::npos) {
-          return give_up(pairing, "canceled by the user", "canceled; nothing was pinned",
-                         kExitRefused);
+          return give_up(pairing, "canceled by the user", "canceled; nothing was pinned", kExitRefused);
         }
         if (!pairing_codes_match(*line, pairing.code())) {
           return give_up(pairing, "the codes differ on the client",

@@ -4,6 +4,7 @@
 #include "ipp3d/client/pairing.hpp"
 #include "ipp3d/trust/pairing.hpp"
 
+#include "options.hpp"
 #include "pairing/pairing_service.hpp"
 
 #include <gmock/gmock.h>
@@ -372,6 +373,25 @@ TEST_F(PairingServiceTest, BadNamesAreRefused) {
   ASSERT_FALSE(refused);
   EXPECT_THAT(refused.error().message, HasSubstr("name \"alice laptop\" must be 1 to 64"));
   EXPECT_FALSE(service_->begin("alice", "", trust::pairing_commitment(claim), "192.0.2.1"));
+}
+
+TEST(PairingLifetimeFlag, IsOneToSixHundredSecondsAndTenMinutesByDefault) {
+  server::CommandLine command_line;
+  command_line.state_dir = std::filesystem::temp_directory_path() / "ipp3d-unused-state";
+  auto settings = server::resolve_settings(command_line);
+  ASSERT_TRUE(settings) << settings.error().message;
+  EXPECT_EQ(settings->pairing_lifetime_seconds, 600);
+  command_line.pairing_lifetime = 3;
+  settings = server::resolve_settings(command_line);
+  ASSERT_TRUE(settings) << settings.error().message;
+  EXPECT_EQ(settings->pairing_lifetime_seconds, 3);
+  for (const int wrong : {0, 601}) {
+    command_line.pairing_lifetime = wrong;
+    settings = server::resolve_settings(command_line);
+    ASSERT_FALSE(settings);
+    EXPECT_EQ(settings.error().attribute, "pairing-lifetime");
+    EXPECT_THAT(settings.error().message, HasSubstr("must be 1 to 600 seconds"));
+  }
 }
 
 }  // namespace
