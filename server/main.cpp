@@ -57,6 +57,8 @@ int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::Comm
                  "state directory (keys, spool, database); default $IPP3D_STATE_DIR or ~/.local/state/ipp3d");
   app.add_option("--log-level", command_line.log_level, "debug, info, warn or error (default info)");
   app.add_option("--log-file", command_line.log_file, "log to FILE instead of stderr");
+  app.add_option("--pairing-lifetime", command_line.pairing_lifetime,
+                 "seconds a pairing request waits for the operator (1-600, default 600)");
   CLI::App* admin = app.add_subcommand("admin", "manage the admin account");
   admin->require_subcommand(1);
   subcommands.admin_set_password = admin->add_subcommand(

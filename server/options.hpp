@@ -18,6 +18,7 @@ struct CommandLine {
   std::optional<std::filesystem::path> state_dir;    // --state-dir DIR
   std::optional<std::string> log_level;              // --log-level LEVEL
   std::optional<std::filesystem::path> log_file;     // --log-file FILE
+  std::optional<int> pairing_lifetime;               // --pairing-lifetime SECONDS
 };
 
 // A host and port to listen on.
@@ -33,6 +34,7 @@ struct RunSettings {
   std::filesystem::path state_dir;
   std::string log_level;                          // debug, info, warn, error
   std::optional<std::filesystem::path> log_file;  // nullopt: stderr
+  int pairing_lifetime_seconds = 600;             // how long a pairing request waits (1-600)
 };
 
 // Parses "HOST:PORT" or "[V6]:PORT". Errors name the text and the reason.
