@@ -33,6 +33,9 @@ struct RunSettings {
   std::filesystem::path state_dir;
   std::string log_level;                          // debug, info, warn, error
   std::optional<std::filesystem::path> log_file;  // nullopt: stderr
+  // "sha256:HEX" of the configuration file's bytes, or "default" without
+  // --config (the server-started audit event records it).
+  std::string config_digest = "default";
 };
 
 // Parses "HOST:PORT" or "[V6]:PORT". Errors name the text and the reason.

@@ -27,6 +27,7 @@ class JobIntake {
   struct Outcome {
     Stage stage = Stage::kChecking;
     std::optional<DocumentRefusal> refusal;  // kRefused
+    bool submitted_now = false;              // this call handed the job to the intake
   };
 
   // The gate's current limits: a consistent snapshot that stays valid while

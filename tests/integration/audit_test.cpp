@@ -1,0 +1,136 @@
+// The audit log against the real server: a printed job's lifecycle appears
+// in `ipp3d-server audit export` in order; `ipp3d audit checkpoint` fetches a
+// signed checkpoint (admin credentials) that `ipp3d-server audit verify
+// --against` accepts, and rejects once the history was truncated; the
+// checkpoint resource refuses a client without the admin account.
+#include "ipp_client.hpp"
+#include "server_process.hpp"
+#include "signing.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <sstream>
+
+namespace ipp3d::testing {
+namespace {
+
+class AuditLog : public ::testing::Test {
+ protected:
+  AuditLog() : config_(0.02, /*auto_start_next=*/true), server_(IPP3D_SERVER_BINARY, config_.args()) {}
+
+  void SetUp() override {
+    std::filesystem::create_directories(config_dir());
+    ASSERT_TRUE(trust::write_secret_key_file(config_dir() / "key", test_signer()));
+  }
+
+  std::filesystem::path config_dir() const { return dir_.path() / "config"; }
+  std::string uri() const { return server_.printer_uri(kPrinterName); }
+
+  // Runs `ipp3d ARGS...` without a terminal, with `env` ("NAME=VALUE").
+  int ipp3d(const std::vector<std::string>& args, std::string& output,
+            const std::vector<std::string>& env = {}) const {
+    std::vector<std::string> argv = {"env", "-u",         "IPP3D_PASSWORD",
+                                     "-u",  "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string()};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(), {"setsid", "-w", IPP3D_CLIENT_BINARY});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv, output);
+  }
+
+  // Runs `ipp3d-server audit ARGS... --state-dir DIR`.
+  int audit(const std::vector<std::string>& args, std::string& output) const {
+    std::vector<std::string> argv = {IPP3D_SERVER_BINARY, "audit"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"--state-dir", server_.state_dir().string()});
+    return run_command(argv, output);
+  }
+
+  // The exported records, parsed.
+  std::vector<nlohmann::json> exported() const {
+    std::string out;
+    EXPECT_EQ(audit({"export"}, out), 0) << out;
+    std::vector<nlohmann::json> records;
+    std::istringstream lines(out);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (!line.empty()) records.push_back(nlohmann::json::parse(line));
+    }
+    return records;
+  }
+
+  // Deletes the records from `seq` on, as someone with the database file would.
+  void truncate_from(std::int64_t seq) const {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(
+        sqlite3_open_v2((server_.state_dir() / "ipp3d.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
+        SQLITE_OK);
+    const std::string sql = "DELETE FROM audit_log WHERE seq >= " + std::to_string(seq);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+
+  TempDir dir_;
+  TestConfig config_;
+  ServerProcess server_;
+};
+
+TEST_F(AuditLog, APrintedJobsLifecycleIsExportedInOrder) {
+  std::string out;
+  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string()}, out), 0) << out;
+  std::vector<std::string> types;
+  std::string signer_key;
+  std::string received_user;
+  for (const auto& record : exported()) {
+    if (record["job_id"] != 1) continue;
+    types.push_back(record["type"]);
+    EXPECT_EQ(record["printer"], kPrinterName);
+    for (const auto& detail : record["details"]) {
+      if (record["type"] == "job-verified" && detail[0] == "signer-key-id") signer_key = detail[1];
+    }
+    if (record["type"] == "job-received") received_user = record["actor"];
+  }
+  const std::vector<std::string> expected = {"job-received", "job-verified", "job-handed-to-backend",
+                                             "job-started", "job-completed"};
+  EXPECT_EQ(types, expected) << out;
+  EXPECT_EQ(signer_key, trust::key_id_hex(test_signer().id()));
+  EXPECT_FALSE(received_user.empty());
+  const auto records = exported();
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.front()["type"], "server-started");
+  ASSERT_EQ(audit({"verify"}, out), 0) << out;
+}
+
+TEST_F(AuditLog, AFetchedCheckpointVerifiesUntilTheHistoryIsTruncated) {
+  std::string out;
+  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string()}, out), 0) << out;
+  const std::filesystem::path file = dir_.path() / "checkpoint.json";
+  ASSERT_EQ(ipp3d({"audit", "checkpoint", uri(), "-o", file.string()}, out,
+                  {"IPP3D_USER=admin", std::string("IPP3D_PASSWORD=") + kAdminPassword}),
+            0)
+      << out;
+  EXPECT_NE(out.find("signed by audit key"), std::string::npos) << out;
+  const auto checkpoint = nlohmann::json::parse(read_file(file));
+  const std::int64_t seq = checkpoint["seq"];
+  ASSERT_GE(seq, 5);
+  ASSERT_EQ(server_.stop(), 0);
+  ASSERT_EQ(audit({"verify", "--against", file.string()}, out), 0) << out;
+  EXPECT_NE(out.find("the chain still holds it"), std::string::npos) << out;
+  truncate_from(seq - 1);
+  EXPECT_EQ(audit({"verify", "--against", file.string()}, out), 1) << out;
+  EXPECT_NE(out.find("FAILED: checkpoint " + file.string()), std::string::npos) << out;
+  EXPECT_NE(out.find("(history truncated)"), std::string::npos) << out;
+}
+
+TEST_F(AuditLog, TheCheckpointNeedsTheAdminAccount) {
+  std::string out;
+  EXPECT_EQ(ipp3d({"audit", "checkpoint", uri()}, out), 4) << out;
+  EXPECT_EQ(ipp3d({"audit", "checkpoint", uri()}, out, {"IPP3D_USER=admin", "IPP3D_PASSWORD=wrong-password"}),
+            4)
+      << out;
+}
+
+}  // namespace
+}  // namespace ipp3d::testing
