@@ -47,14 +47,13 @@ void refuse_job(pappl_job_t* job, PrinterRuntime& printer, const DocumentRefusal
 std::string text_or_empty(const char* text) { return text != nullptr ? text : ""; }
 
 // Hands a job whose document has arrived to the printer's intake; its stage.
-// The first time, records job-received in the audit log.
+// The first time, records job-received in the audit log first.
 JobIntake::Outcome check_arrived_document(pappl_job_t* job, PrinterRuntime& printer) {
   const char* format = papplJobGetFormat(job);
   const bool is_envelope = format != nullptr && kEnvelopeFormat == format;
   const int copies = ippGetInteger(papplJobGetAttribute(job, "copies"), 0);
-  JobIntake::Outcome outcome = printer.intake().submit(papplJobGetID(job), papplJobGetFilename(job),
-                                                       is_envelope, copies, gate_job(job, printer));
-  if (outcome.submitted_now) {
+  // Recorded before the intake may record its verdict (the scheduler is the only submitter).
+  if (!printer.intake().knows(papplJobGetID(job))) {
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(papplJobGetFilename(job), ec);
     audit(printer.store(), AuditEvent{"job-received",
@@ -67,7 +66,8 @@ JobIntake::Outcome check_arrived_document(pappl_job_t* job, PrinterRuntime& prin
                                        {"bytes", ec ? "unknown" : std::to_string(bytes)},
                                        {"copies", std::to_string(copies < 1 ? 1 : copies)}}});
   }
-  return outcome;
+  return printer.intake().submit(papplJobGetID(job), papplJobGetFilename(job), is_envelope, copies,
+                                 gate_job(job, printer));
 }
 
 // Records a job that ended before it was released or refused (e.g. canceled

@@ -100,7 +100,12 @@ JobIntake::Outcome JobIntake::submit(int job_id, const std::filesystem::path& sp
   queue_.push_back(job_id);
   lock.unlock();
   wake_.notify_one();
-  return Outcome{Stage::kChecking, std::nullopt, true};
+  return Outcome{};
+}
+
+bool JobIntake::knows(int job_id) const {
+  const std::lock_guard lock(mutex_);
+  return entries_.contains(job_id);
 }
 
 bool JobIntake::recheck_if_changed(int job_id, const gcode::Job& job) {

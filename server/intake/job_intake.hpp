@@ -27,7 +27,6 @@ class JobIntake {
   struct Outcome {
     Stage stage = Stage::kChecking;
     std::optional<DocumentRefusal> refusal;  // kRefused
-    bool submitted_now = false;              // this call handed the job to the intake
   };
 
   // The gate's current limits: a consistent snapshot that stays valid while
@@ -50,6 +49,9 @@ class JobIntake {
   // Thread-safe.
   Outcome submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope, int copies,
                  const gcode::Job& job);
+
+  // True when `job_id` was submitted and not forgotten since. Thread-safe.
+  [[nodiscard]] bool knows(int job_id) const;
 
   // An accepted job about to start whose material, gate limits or upload
   // capacity are no longer the ones it was checked against (the loaded

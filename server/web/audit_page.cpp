@@ -30,7 +30,10 @@ std::string time_text(std::int64_t when) {
 // "name=value, name=value".
 std::string details_text(const AuditEvent& event) {
   std::string text;
-  for (const auto& [name, value] : event.details) text += (text.empty() ? "" : ", ") + name + "=" + value;
+  for (const auto& [name, value] : event.details) {
+    if (!text.empty()) text += ", ";
+    text.append(name).append("=").append(value);
+  }
   return text;
 }
 
@@ -54,6 +57,8 @@ bool audit_page(pappl_client_t* client, void* data) {
   auto* resources = static_cast<AuditResources*>(data);
   try {
     if (!papplClientHTMLAuthorize(client)) return true;
+    // Unlike papplClientHTMLPrinterHeader, papplClientHTMLHeader sends no HTTP response header.
+    if (!papplClientRespond(client, HTTP_STATUS_OK, nullptr, "text/html", 0, 0)) return false;
     papplClientHTMLHeader(client, "Audit log", 0);
     const AuditHead head = resources->store.audit_head();
     const std::int64_t first = head.seq > static_cast<std::int64_t>(kAuditPageEvents)

@@ -97,9 +97,12 @@ TEST_F(AuditLog, APrintedJobsLifecycleIsExportedInOrder) {
   EXPECT_EQ(types, expected) << out;
   EXPECT_EQ(signer_key, trust::key_id_hex(test_signer().id()));
   EXPECT_FALSE(received_user.empty());
+  // The harness trusts the test signer before the first start; the server's start follows.
   const auto records = exported();
-  ASSERT_FALSE(records.empty());
-  EXPECT_EQ(records.front()["type"], "server-started");
+  ASSERT_GE(records.size(), 2U);
+  EXPECT_EQ(records[0]["type"], "trust-signer-added");
+  EXPECT_EQ(records[0]["details"][0], nlohmann::json::array({"signer", kTestSignerName}));
+  EXPECT_EQ(records[1]["type"], "server-started");
   ASSERT_EQ(audit({"verify"}, out), 0) << out;
 }
 
@@ -130,6 +133,30 @@ TEST_F(AuditLog, TheCheckpointNeedsTheAdminAccount) {
   EXPECT_EQ(ipp3d({"audit", "checkpoint", uri()}, out, {"IPP3D_USER=admin", "IPP3D_PASSWORD=wrong-password"}),
             4)
       << out;
+}
+
+TEST_F(AuditLog, TheAdminPageListsRecentEventsEscaped) {
+  const std::filesystem::path named = dir_.path() / "<script>torus.gcode";
+  std::filesystem::copy_file(torus_path(), named);
+  std::string out;
+  ASSERT_EQ(ipp3d({"print", uri(), named.string()}, out), 0) << out;
+  const std::string page_url = "https://127.0.0.1:" + std::to_string(server_.port()) + "/ipp3d/audit";
+  run_command({"curl", "-sk", "-w", "\nHTTP %{http_code}\n", page_url}, out);
+  EXPECT_NE(out.find("HTTP 401"), std::string::npos) << out;
+  const std::string admin = std::string(kAdminUser) + ":" + kAdminPassword;
+  ASSERT_EQ(run_command({"curl", "-sk", "-u", admin, "-w", "\nHTTP %{http_code}\n", page_url}, out), 0)
+      << out;
+  EXPECT_NE(out.find("HTTP 200"), std::string::npos) << out;
+  EXPECT_NE(out.find("job-completed"), std::string::npos) << out;
+  EXPECT_NE(out.find("server-started"), std::string::npos) << out;
+  // PAPPL's escaping turns '<' and '&' into entities (enough to keep text out of markup).
+  EXPECT_NE(out.find("&lt;script>torus.gcode"), std::string::npos) << out;
+  EXPECT_EQ(out.find("<script>torus"), std::string::npos) << out;
+  // Linked from the printer's pages.
+  run_command(
+      {"curl", "-sk", "-u", admin, "https://127.0.0.1:" + std::to_string(server_.port()) + "/virtual-fdm/"},
+      out);
+  EXPECT_NE(out.find("/ipp3d/audit"), std::string::npos) << out;
 }
 
 }  // namespace
