@@ -43,7 +43,7 @@ void refuse_job(pappl_job_t* job, PrinterRuntime& printer, const DocumentRefusal
   printer.intake().forget(papplJobGetID(job));
 }
 
-// The job's text value of `text` ("" for null).
+// `text`, or "" for null.
 std::string text_or_empty(const char* text) { return text != nullptr ? text : ""; }
 
 // Hands a job whose document has arrived to the printer's intake; its stage.
@@ -240,9 +240,11 @@ void Scheduler::schedule(PrinterRuntime& printer) {
                       std::none_of(jobs.begin(), jobs.end(),
                                    [&](const JobSummary& j) { return j.id == entry.first.second; });
     if (gone) {
-      pappl_job_t* job = papplPrinterFindJob(pappl_printer, entry.first.second);
-      if (job != nullptr) record_job(job, printer);
-      if (job != nullptr && end_audited_.erase(entry.first) == 0) audit_ended_while_waiting(job, printer);
+      const bool end_audited = end_audited_.erase(entry.first) > 0;
+      if (pappl_job_t* job = papplPrinterFindJob(pappl_printer, entry.first.second)) {
+        record_job(job, printer);
+        if (!end_audited) audit_ended_while_waiting(job, printer);
+      }
       // A job that ended (e.g. canceled while queued) leaves no verified document behind.
       printer.intake().forget(entry.first.second);
     }
