@@ -12,9 +12,10 @@ Requester requester_of(pappl_client_t* client) {
   Requester requester;
   if (client == nullptr) return requester;
   if (const char* user = papplClientGetUsername(client)) requester.user = user;
+  // The numeric address (httpGetHostname would give a resolved name such as "localhost").
   std::array<char, 256> address{};
-  if (httpGetHostname(papplClientGetHTTP(client), address.data(), static_cast<int>(address.size())) !=
-      nullptr) {
+  const http_addr_t* peer = httpGetAddress(papplClientGetHTTP(client));
+  if (peer != nullptr && httpAddrString(peer, address.data(), static_cast<int>(address.size())) != nullptr) {
     requester.address = address.data();
   }
   return requester;

@@ -127,6 +127,30 @@ TEST_F(AuditLog, AFetchedCheckpointVerifiesUntilTheHistoryIsTruncated) {
   EXPECT_NE(out.find("(history truncated)"), std::string::npos) << out;
 }
 
+TEST_F(AuditLog, OperatorActionsAreRecordedWithWhoAndWhere) {
+  ASSERT_EQ(operator_operation(server_, kOpLoadMaterial, Credentials::kAdmin, "petg-generic").status,
+            IPP_STATUS_OK);
+  ASSERT_NE(operator_operation(server_, kOpLoadMaterial, Credentials::kAdmin, "unobtainium").status,
+            IPP_STATUS_OK);
+  ASSERT_EQ(operator_operation(server_, kOpConfirmPlateClear, Credentials::kAdmin).status, IPP_STATUS_OK);
+  std::vector<nlohmann::json> actions;
+  for (const auto& record : exported()) {
+    if (record["type"] == "material-loaded" || record["type"] == "plate-confirmed-clear") {
+      actions.push_back(record);
+    }
+  }
+  ASSERT_EQ(actions.size(), 3U);
+  for (const auto& action : actions) {
+    EXPECT_EQ(action["actor"], kAdminUser);
+    EXPECT_EQ(action["source"], "127.0.0.1");
+  }
+  EXPECT_EQ(actions[0]["details"],
+            nlohmann::json::parse(R"([["material-key","petg-generic"],)"
+                                  R"(["previous","pla-generic"],["outcome","done"]])"));
+  EXPECT_EQ(actions[1]["details"][2][1].get<std::string>().rfind("failed: ", 0), 0U) << actions[1];
+  EXPECT_EQ(actions[2]["type"], "plate-confirmed-clear");
+}
+
 TEST_F(AuditLog, TheCheckpointNeedsTheAdminAccount) {
   std::string out;
   EXPECT_EQ(ipp3d({"audit", "checkpoint", uri()}, out), 4) << out;
