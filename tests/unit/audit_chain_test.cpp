@@ -6,6 +6,7 @@
 // export` as the command runs them.
 #include "state/audit_chain.hpp"
 
+#include "audit_checkpointer.hpp"
 #include "printer_keys.hpp"
 #include "state/audit_command.hpp"
 #include "state/state_store.hpp"
@@ -290,6 +291,36 @@ TEST_F(AuditChainTest, ExportWritesJsonLinesSinceATime) {
   EXPECT_THAT(read[0], HasSubstr("\"seq\":28,\"time\":1733360028,\"time_utc\":\"2024-12-05T00:53:48Z\","
                                  "\"type\":\"job-received\",\"actor\":\"user28\""));
   EXPECT_THAT(read[0], HasSubstr("\"details\":[[\"n\",\"28\"]]"));
+}
+
+TEST_F(AuditChainTest, TheCheckpointerSignsWhenDueAndReusesAnUnchangedHead) {
+  auto key = load_or_create_audit_key(dir_);
+  ASSERT_TRUE(key.ok());
+  auto store = open_store();
+  AuditCheckpointer checkpointer(*store, std::move(key).value());
+  checkpointer.tick();  // no checkpoint yet and records not covered: due at once
+  ASSERT_EQ(store->audit_checkpoints().size(), 1U);
+  EXPECT_EQ(store->audit_checkpoints().back().seq, kRecords);
+  for (int i = 1; i < kCheckpointRecords; ++i) {
+    ASSERT_TRUE(store->append_audit(AuditEvent{"login", "x", "", "", 0, {}}).ok());
+  }
+  checkpointer.tick();  // 99 new records, well within the interval: not due
+  EXPECT_EQ(store->audit_checkpoints().size(), 1U);
+  ASSERT_TRUE(store->append_audit(AuditEvent{"login", "x", "", "", 0, {}}).ok());
+  checkpointer.tick();
+  ASSERT_EQ(store->audit_checkpoints().size(), 2U);
+  EXPECT_EQ(store->audit_checkpoints().back().seq, kRecords + kCheckpointRecords);
+  // On request: the last one while nothing was appended, a new one after.
+  auto same = checkpointer.checkpoint_now();
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, store->audit_checkpoints().back());
+  ASSERT_TRUE(store->append_audit(AuditEvent{"login", "x", "", "", 0, {}}).ok());
+  auto fresh = checkpointer.checkpoint_now();
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->seq, kRecords + kCheckpointRecords + 1);
+  EXPECT_TRUE(trust::check_audit_checkpoint_signature(*fresh).ok());
+  EXPECT_EQ(store->audit_checkpoints().size(), 3U);
+  EXPECT_EQ(verify_audit_log(*store, checkpointer.public_key()).ok(), true);
 }
 
 TEST(AuditTime, ParsesUnixSecondsAndIso8601) {
