@@ -61,6 +61,23 @@ class AuditLog : public ::testing::Test {
     return records;
   }
 
+  // The integer the query returns (-1 when none).
+  std::int64_t scalar(const std::string& sql) const {
+    sqlite3* db = nullptr;
+    std::int64_t value = -1;
+    if (sqlite3_open_v2((server_.state_dir() / "ipp3d.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+        SQLITE_OK) {
+      sqlite3_stmt* statement = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
+          sqlite3_step(statement) == SQLITE_ROW) {
+        value = sqlite3_column_int64(statement, 0);
+      }
+      sqlite3_finalize(statement);
+    }
+    sqlite3_close(db);
+    return value;
+  }
+
   // Deletes the records from `seq` on, as someone with the database file would.
   void truncate_from(std::int64_t seq) const {
     sqlite3* db = nullptr;
@@ -119,6 +136,11 @@ TEST_F(AuditLog, AFetchedCheckpointVerifiesUntilTheHistoryIsTruncated) {
   const std::int64_t seq = checkpoint["seq"];
   ASSERT_GE(seq, 5);
   ASSERT_EQ(server_.stop(), 0);
+  // A clean shutdown ends the log with server-stopped, covered by a last checkpoint.
+  const auto records = exported();
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records.back()["type"], "server-stopped");
+  EXPECT_EQ(scalar("SELECT MAX(seq) FROM audit_checkpoints"), records.back()["seq"].get<std::int64_t>());
   ASSERT_EQ(audit({"verify", "--against", file.string()}, out), 0) << out;
   EXPECT_NE(out.find("the chain still holds it"), std::string::npos) << out;
   truncate_from(seq - 1);
