@@ -173,6 +173,31 @@ TEST_F(AuditLog, OperatorActionsAreRecordedWithWhoAndWhere) {
   EXPECT_EQ(actions[2]["type"], "plate-confirmed-clear");
 }
 
+TEST_F(AuditLog, ARefusedJobAndAConfigurationChangeAreRecorded) {
+  const auto stranger = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
+  const std::filesystem::path key = dir_.path() / "stranger.key";
+  ASSERT_TRUE(trust::write_secret_key_file(key, stranger));
+  std::string out;
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--key", key.string()}, out), 1) << out;
+  IppPtr request = new_printer_request(IPP_OP_SET_PRINTER_ATTRIBUTES, uri(), kAdminUser);
+  ippAddString(request.get(), IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-location", nullptr, "lab 2");
+  EXPECT_EQ(send_with_credentials(server_.port(), std::move(request), Credentials::kAdmin).status,
+            IPP_STATUS_OK);
+  nlohmann::json refused;
+  nlohmann::json configured;
+  for (const auto& record : exported()) {
+    if (record["type"] == "job-refused") refused = record;
+    if (record["type"] == "printer-configuration-requested") configured = record;
+  }
+  ASSERT_FALSE(refused.is_null());
+  EXPECT_EQ(refused["details"][0], nlohmann::json::array({"reason", "unknown-signer"}));
+  EXPECT_EQ(refused["details"][2],
+            nlohmann::json::array({"signer-key-id", trust::key_id_hex(stranger.id())}));
+  ASSERT_FALSE(configured.is_null());
+  EXPECT_EQ(configured["actor"], kAdminUser);
+  EXPECT_EQ(configured["details"][1], nlohmann::json::array({"attributes", "printer-location=lab 2"}));
+}
+
 TEST_F(AuditLog, TheCheckpointNeedsTheAdminAccount) {
   std::string out;
   EXPECT_EQ(ipp3d({"audit", "checkpoint", uri()}, out), 4) << out;
