@@ -1,8 +1,10 @@
 // The audit log against the real server: a printed job's lifecycle appears
 // in `ipp3d-server audit export` in order; `ipp3d audit checkpoint` fetches a
 // signed checkpoint (admin credentials) that `ipp3d-server audit verify
-// --against` accepts, and rejects once the history was truncated; the
-// checkpoint resource refuses a client without the admin account.
+// --against` accepts, and rejects once the history was truncated; operator
+// actions, a refused job, a configuration change and a job canceled while it
+// waits are recorded; the checkpoint resource and the Audit log page need the
+// admin account, and the page escapes what it shows.
 #include "ipp_client.hpp"
 #include "server_process.hpp"
 #include "signing.hpp"
@@ -13,6 +15,7 @@
 
 #include <filesystem>
 #include <sstream>
+#include <thread>
 
 namespace ipp3d::testing {
 namespace {
@@ -196,6 +199,43 @@ TEST_F(AuditLog, ARefusedJobAndAConfigurationChangeAreRecorded) {
   ASSERT_FALSE(configured.is_null());
   EXPECT_EQ(configured["actor"], kAdminUser);
   EXPECT_EQ(configured["details"][1], nlohmann::json::array({"attributes", "printer-location=lab 2"}));
+}
+
+TEST_F(AuditLog, AJobCanceledWhileItWaitsIsRecordedOnce) {
+  HttpPtr http = connect_tls(server_.port());
+  ASSERT_NE(http, nullptr);
+  // Held as its client asked: it waits, verified, until it is canceled.
+  const int id = print_job(http.get(), uri(), signed_torus(), kEnvelopeFormat, [](ipp_t* attributes) {
+    ippAddString(attributes, IPP_TAG_JOB, IPP_TAG_KEYWORD, "job-hold-until", nullptr, "indefinite");
+  });
+  ASSERT_GT(id, 0);
+  bool reached = false;
+  wait_for_job(
+      http.get(), uri(), id,
+      [](const JobStatus& job) { return job.message.rfind("Held as requested", 0) == 0; },
+      std::chrono::seconds(20), reached);
+  ASSERT_TRUE(reached);
+  EXPECT_EQ(status_of(send_request(http.get(), new_job_request(IPP_OP_CANCEL_JOB, uri(), id))),
+            IPP_STATUS_OK);
+  const auto job_ends = [&] {
+    std::vector<nlohmann::json> ends;
+    for (const auto& record : exported()) {
+      const std::string type = record["type"];
+      if (record["job_id"] == id &&
+          (type == "job-canceled" || type == "job-completed" || type == "job-aborted")) {
+        ends.push_back(record);
+      }
+    }
+    return ends;
+  };
+  for (int attempt = 0; attempt < 50 && job_ends().empty(); ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a few scheduler ticks more: still one
+  const auto ends = job_ends();
+  ASSERT_EQ(ends.size(), 1U);
+  EXPECT_EQ(ends[0]["type"], "job-canceled");
+  EXPECT_EQ(ends[0]["details"][0], nlohmann::json::array({"when", "before printing"}));
 }
 
 TEST_F(AuditLog, TheCheckpointNeedsTheAdminAccount) {
