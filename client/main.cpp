@@ -1,4 +1,5 @@
 // ipp3d: the companion client of ipp3d-server.
+#include "audit_command.hpp"
 #include "check_command.hpp"
 #include "keygen_command.hpp"
 #include "pair_command.hpp"
@@ -35,6 +36,8 @@ int run(int argc, char** argv) {
   CLI::App* pair = ipp3d::client::add_pair_command(app, pair_options);
   ipp3d::client::QueueCommands queue;
   ipp3d::client::add_queue_commands(app, queue);
+  ipp3d::client::AuditCheckpointOptions audit_options;
+  CLI::App* audit_checkpoint = ipp3d::client::add_audit_command(app, audit_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -48,6 +51,7 @@ int run(int argc, char** argv) {
   if (print->parsed()) return ipp3d::client::run_print(print_options);
   if (pair->parsed()) return ipp3d::client::run_pair(pair_options);
   if (const auto code = ipp3d::client::run_queue_command(queue)) return *code;
+  if (audit_checkpoint->parsed()) return ipp3d::client::run_audit_checkpoint(audit_options);
   std::cout << app.help();
   return 0;
 }

@@ -57,6 +57,7 @@ Result<std::unique_ptr<Backend>> make_backend(const config::PrinterConfig& print
 Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   std::unique_ptr<Application> app(new Application(std::move(settings)));
   if (auto opened = app->open_state(); !opened) return opened.error();
+  if (auto opened = app->open_audit_log(); !opened) return opened.error();
   auto tls = prepare_tls_identity(app->settings_.state_dir, app->settings_.listen.host);
   if (!tls) return tls.error();
   app->tls_ = tls.value();
@@ -92,6 +93,7 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   if (auto loaded = app->load_pappl_state(); !loaded) return loaded.error();
   if (auto made = app->create_printers(); !made) return made.error();
   app->reserve_job_ids();
+  app->start_audit_log();
   for (auto& printer : app->printers_) {
     app->monitors_.push_back(
         std::make_unique<PrinterMonitor>(*printer, [](PrinterRuntime& p) { return check_machine(p); }));
@@ -253,6 +255,7 @@ bool Application::timer_callback(pappl_system_t*, void* data) {
   }
   app->scheduler_->tick();
   app->pairing_->expire();
+  app->checkpointer_->tick();
   // Nonces of expired envelopes are of no use any more (hourly).
   if (++app->ticks_ % 3600 == 0) app->store_->prune_nonces(static_cast<std::int64_t>(std::time(nullptr)));
   return true;

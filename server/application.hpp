@@ -5,6 +5,7 @@
 // advertising turned off.
 #pragma once
 
+#include "audit_checkpointer.hpp"
 #include "dnssd.hpp"
 #include "ipp/credentials.hpp"
 #include "ipp/request_gate.hpp"
@@ -16,6 +17,7 @@
 #include "state/state_store.hpp"
 #include "tls.hpp"
 #include "web/pairing_web.hpp"
+#include "web/audit_page.hpp"
 
 #include <pappl/pappl.h>
 
@@ -72,6 +74,12 @@ class Application {
   Status open_state();
   Status create_system();
   Status create_printers();
+  // Creates the audit checkpointer (the audit key in STATE/keys).
+  Status open_audit_log();
+  // Registers the audit web resources and records the server-started event.
+  void start_audit_log();
+  // Records the server-stopped event and a final checkpoint (clean shutdown).
+  void close_audit_log(int signal_number);
   // application_state.cpp: PAPPL state, job ledger and shutdown.
   Status load_pappl_state();
   void restore_job_history(const std::vector<InterruptedJob>& interrupted);
@@ -97,6 +105,8 @@ class Application {
   RunSettings settings_;
   TlsIdentity tls_;
   std::unique_ptr<StateStore> store_;
+  std::unique_ptr<AuditCheckpointer> checkpointer_;  // signs the audit log's checkpoints
+  std::unique_ptr<AuditResources> audit_resources_;  // what the audit web resources use
   std::unique_ptr<CredentialVerifier> verifier_;
   std::unique_ptr<RequestGate> gate_;
   std::unique_ptr<PairingService> pairing_;    // pairing requests (docs/security.md, "Pairing")

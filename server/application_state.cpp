@@ -149,6 +149,7 @@ void Application::wait_for_signals() {
 
 void Application::shutdown_now(int signal_number) {
   papplLog(system_, PAPPL_LOGLEVEL_INFO, "Signal %d: saving state and stopping.", signal_number);
+  close_audit_log(signal_number);
   // A job printing now is saved as processing; the next start repairs it to
   // aborted and the ledger explains why (restore_job_history).
   for (const auto& printer : printers_) {

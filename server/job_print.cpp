@@ -3,6 +3,7 @@
 // (print_follow.hpp), and re-attaches to a print after a server restart.
 #include "job_print.hpp"
 
+#include "audit.hpp"
 #include "backend/backend.hpp"
 #include "job_ledger.hpp"
 #include "print_follow.hpp"
@@ -88,6 +89,8 @@ class JobRun {
   // impressions and state. Returns print_job_file()'s value.
   bool finish(CopyOutcome outcome, const std::string& message);
   void record(int state, const std::string& message);
+  // Appends a job event (docs/audit.md, "Jobs") under the job's user.
+  void audit_job(const char* type, std::vector<std::pair<std::string, std::string>> details);
 
   pappl_job_t* job_;
   PrinterRuntime& printer_;
@@ -99,6 +102,7 @@ class JobRun {
   std::string remote_name_;
   std::string last_message_;
   bool handed_over_ = false;  // the file is on the machine
+  bool paused_ = false;       // the last status showed the print paused (for job-paused/-resumed)
 };
 
 bool JobRun::run() {
@@ -119,6 +123,10 @@ bool JobRun::print_new() {
     return finish(CopyOutcome::kFailed, "The printer did not take the document: " + handed.error().message);
   }
   handed_over_ = true;
+  audit_job("job-handed-to-backend", {{"remote-name", remote_name_},
+                                      {"payload-sha256", document_->sha256},
+                                      {"signer-key-id", document_->signer_key_id},
+                                      {"copies", std::to_string(copies_)}});
   save_machine_print(0);
   record(IPP_JSTATE_PROCESSING, "Printing.");
   for (int copy = 1; copy <= copies_; ++copy) {
@@ -286,6 +294,7 @@ CopyOutcome JobRun::print_copy(int copy, bool& started) {
     return CopyOutcome::kFailed;
   }
   started = true;
+  audit_job("job-started", {{"copy", std::to_string(copy)}, {"copies", std::to_string(copies_)}});
   return follow(copy);
 }
 
@@ -343,6 +352,14 @@ CopyOutcome JobRun::follow(int copy) {
         return CopyOutcome::kFailed;
       case FollowVerdict::kPrinting:
       case FollowVerdict::kPaused:
+        if (paused_ != (step.verdict == FollowVerdict::kPaused)) {
+          paused_ = !paused_;
+          const std::string origin = printer_.pause_origin();
+          audit_job(paused_ ? "job-paused" : "job-resumed",
+                    {{"by", origin.empty() ? "the printer" : origin}, {"message", step.message}});
+        }
+        if (!cancel_confirmed) show_step(copy, step);
+        break;
       case FollowVerdict::kUnsure:
         if (!cancel_confirmed) show_step(copy, step);
         break;
@@ -430,6 +447,13 @@ bool JobRun::finish(CopyOutcome outcome, const std::string& message) {
   const auto& moonraker = printer_.config().moonraker;
   if (handed_over_ && (!moonraker || moonraker->delete_after_job)) remove_file();
   (void)printer_.store().forget_machine_print(printer_.name(), papplJobGetID(job_));
+  const char* ended = outcome == CopyOutcome::kFailed     ? "job-aborted"
+                      : outcome == CopyOutcome::kCanceled ? "job-canceled"
+                                                          : "job-completed";
+  audit_job(ended, {{"message", outcome == CopyOutcome::kCanceled &&
+                                        (message.empty() || message.rfind("Canceling", 0) == 0)
+                                    ? "Canceled."
+                                    : message}});
   if (outcome == CopyOutcome::kFailed) {
     record(IPP_JSTATE_ABORTED, message);
     return false;
@@ -446,6 +470,12 @@ bool JobRun::finish(CopyOutcome outcome, const std::string& message) {
   set_impressions_completed(total_impressions() - 1);
   record(IPP_JSTATE_COMPLETED, message);
   return true;
+}
+
+void JobRun::audit_job(const char* type, std::vector<std::pair<std::string, std::string>> details) {
+  const char* user = papplJobGetUsername(job_);
+  audit(printer_.store(), AuditEvent{type, user != nullptr ? user : "", "", printer_.name(),
+                                     papplJobGetID(job_), std::move(details)});
 }
 
 void JobRun::record(int state, const std::string& message) {

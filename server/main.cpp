@@ -2,6 +2,7 @@
 #include "application.hpp"
 #include "options.hpp"
 #include "state/admin_command.hpp"
+#include "state/audit_command.hpp"
 #include "state/trust_command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,7 @@ struct Subcommands {
   std::string signer_name;
   CLI::App* printer_key = nullptr;
   std::string printer_name = "virtual-fdm";
+  ipp3d::server::StateDirCommand state_dir_command;  // set by `audit ...`
 };
 
 // Defines `trust add|list|remove` and `printer-key`.
@@ -68,6 +70,7 @@ int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::Comm
   subcommands.admin_set_password->add_option("--user", subcommands.admin_user,
                                              "account name (default admin)");
   add_trust_commands(app, subcommands);
+  ipp3d::server::add_audit_commands(app, subcommands.state_dir_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -132,6 +135,7 @@ int run_state_command(const ipp3d::server::CommandLine& command_line, const Subc
     return 2;
   }
   const auto& dir = settings->state_dir;
+  if (subcommands.state_dir_command) return subcommands.state_dir_command(dir);
   if (subcommands.trust_add->parsed()) {
     return ipp3d::server::trust_add(dir, subcommands.key_file, subcommands.signer_name, std::cout, std::cerr);
   }
@@ -156,7 +160,8 @@ int main(int argc, char** argv) {
       return run_admin_set_password(command_line, subcommands.admin_user);
     }
     if (subcommands.trust_add->parsed() || subcommands.trust_list->parsed() ||
-        subcommands.trust_remove->parsed() || subcommands.printer_key->parsed()) {
+        subcommands.trust_remove->parsed() || subcommands.printer_key->parsed() ||
+        subcommands.state_dir_command) {
       return run_state_command(command_line, subcommands);
     }
     return run_server(command_line);

@@ -1,7 +1,12 @@
 #include "options.hpp"
 
+#include "ipp3d/trust/keys.hpp"
+#include "ipp3d/trust/sha256.hpp"
+
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 
 namespace ipp3d::server {
 namespace {
@@ -9,6 +14,15 @@ namespace {
 // An Error for a bad command-line or configuration setting.
 Error setting_error(const std::string& what, const std::string& message) {
   return Error{IPP_STATUS_ERROR_INTERNAL, message, what, 0};
+}
+
+// "sha256:HEX" of a (small, already parsed) configuration file; "unreadable" when it cannot be read again.
+std::string file_digest(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto digest = trust::Sha256::of({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  if (!in.good() && !in.eof()) return "unreadable";
+  return digest ? "sha256:" + trust::hex_text(*digest) : "unreadable";
 }
 
 }  // namespace
@@ -58,6 +72,7 @@ Result<RunSettings> resolve_settings(const CommandLine& command_line) {
     auto loaded = config::load_config(*command_line.config_file);
     if (!loaded) return setting_error("config", config::format_errors(loaded.error()));
     settings.config = std::move(loaded).value();
+    settings.config_digest = file_digest(*command_line.config_file);
   } else {
     settings.config = config::default_config();
   }

@@ -35,6 +35,9 @@ struct RunSettings {
   std::string log_level;                          // debug, info, warn, error
   std::optional<std::filesystem::path> log_file;  // nullopt: stderr
   int pairing_lifetime_seconds = 600;             // how long a pairing request waits (1-600)
+  // "sha256:HEX" of the configuration file's bytes, or "default" without
+  // --config (the server-started audit event records it).
+  std::string config_digest = "default";
 };
 
 // Parses "HOST:PORT" or "[V6]:PORT". Errors name the text and the reason.

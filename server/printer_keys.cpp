@@ -30,6 +30,15 @@ Result<trust::SecretKey> load_or_create(const std::filesystem::path& path, trust
   return key;
 }
 
+// Creates STATE/keys (0700) when missing.
+Status make_key_directory(const std::filesystem::path& state_dir) {
+  const std::filesystem::path dir = state_dir / "keys";
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Error{IPP_STATUS_ERROR_INTERNAL, dir.string() + ": cannot create: " + std::strerror(errno), "", 0};
+  }
+  return {};
+}
+
 }  // namespace
 
 std::filesystem::path printer_key_path(const std::filesystem::path& state_dir, const std::string& printer,
@@ -39,10 +48,7 @@ std::filesystem::path printer_key_path(const std::filesystem::path& state_dir, c
 
 Result<std::unique_ptr<PrinterKeys>> load_or_create_printer_keys(const std::filesystem::path& state_dir,
                                                                  const std::string& printer) {
-  const std::filesystem::path dir = state_dir / "keys";
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error{IPP_STATUS_ERROR_INTERNAL, dir.string() + ": cannot create: " + std::strerror(errno), "", 0};
-  }
+  if (Status made = make_key_directory(state_dir); !made) return made.error();
   auto encryption =
       load_or_create(printer_key_path(state_dir, printer, "encryption"), trust::KeyAlgorithm::kX25519,
                      "ipp3d printer " + printer + " (encryption)");
@@ -52,6 +58,29 @@ Result<std::unique_ptr<PrinterKeys>> load_or_create_printer_keys(const std::file
   if (!identity) return identity.error();
   return std::make_unique<PrinterKeys>(
       PrinterKeys{std::move(encryption).value(), std::move(identity).value()});
+}
+
+std::filesystem::path audit_key_path(const std::filesystem::path& state_dir) {
+  return state_dir / "keys" / "audit.key";
+}
+
+Result<trust::SecretKey> load_or_create_audit_key(const std::filesystem::path& state_dir) {
+  if (Status made = make_key_directory(state_dir); !made) return made.error();
+  return load_or_create(audit_key_path(state_dir), trust::KeyAlgorithm::kEd25519,
+                        "ipp3d-server audit checkpoints");
+}
+
+Result<std::optional<trust::PublicKey>> read_audit_public_key(const std::filesystem::path& state_dir) {
+  std::filesystem::path pub = audit_key_path(state_dir);
+  pub += ".pub";
+  std::error_code ec;
+  if (!std::filesystem::exists(pub, ec)) return std::optional<trust::PublicKey>();
+  auto key = trust::read_public_key_file(pub);
+  if (!key) return key.error();
+  if (key->algorithm != trust::KeyAlgorithm::kEd25519) {
+    return Error{IPP_STATUS_ERROR_INTERNAL, pub.string() + ": must be an ed25519 key", "", 0};
+  }
+  return std::optional<trust::PublicKey>(std::move(key).value());
 }
 
 }  // namespace ipp3d::server

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace ipp3d::server {
@@ -27,5 +28,17 @@ std::filesystem::path printer_key_path(const std::filesystem::path& state_dir, c
 // file (unreadable, malformed, readable by others, wrong algorithm).
 Result<std::unique_ptr<PrinterKeys>> load_or_create_printer_keys(const std::filesystem::path& state_dir,
                                                                  const std::string& printer);
+
+// STATE/keys/audit.key (and .pub): the server's own Ed25519 key that signs
+// the audit log's checkpoints (docs/audit.md).
+std::filesystem::path audit_key_path(const std::filesystem::path& state_dir);
+
+// Loads the audit key, creating it (0600, with its .pub) when missing.
+// Errors as load_or_create_printer_keys().
+Result<trust::SecretKey> load_or_create_audit_key(const std::filesystem::path& state_dir);
+
+// The audit key's public half (audit.key.pub), or nullopt when the server
+// never made one. Errors: an unreadable or malformed file, or not Ed25519.
+Result<std::optional<trust::PublicKey>> read_audit_public_key(const std::filesystem::path& state_dir);
 
 }  // namespace ipp3d::server

@@ -3,6 +3,7 @@
 #include "ipp3d/attributes/ipp_codec.hpp"
 #include "ipp3d/attributes/validation.hpp"
 
+#include "audit.hpp"
 #include "document_format.hpp"
 #include "ipp/request_gate.hpp"
 #include "job_ledger.hpp"
@@ -42,13 +43,47 @@ void refuse_job(pappl_job_t* job, PrinterRuntime& printer, const DocumentRefusal
   printer.intake().forget(papplJobGetID(job));
 }
 
+// `text`, or "" for null.
+std::string text_or_empty(const char* text) { return text != nullptr ? text : ""; }
+
 // Hands a job whose document has arrived to the printer's intake; its stage.
+// The first time, records job-received in the audit log first.
 JobIntake::Outcome check_arrived_document(pappl_job_t* job, PrinterRuntime& printer) {
   const char* format = papplJobGetFormat(job);
   const bool is_envelope = format != nullptr && kEnvelopeFormat == format;
   const int copies = ippGetInteger(papplJobGetAttribute(job, "copies"), 0);
+  // Recorded before the intake may record its verdict (the scheduler is the only submitter).
+  if (!printer.intake().knows(papplJobGetID(job))) {
+    std::error_code ec;
+    const auto bytes = std::filesystem::file_size(papplJobGetFilename(job), ec);
+    audit(printer.store(), AuditEvent{"job-received",
+                                      text_or_empty(papplJobGetUsername(job)),
+                                      "",
+                                      printer.name(),
+                                      papplJobGetID(job),
+                                      {{"job-name", text_or_empty(papplJobGetName(job))},
+                                       {"document-format", text_or_empty(format)},
+                                       {"bytes", ec ? "unknown" : std::to_string(bytes)},
+                                       {"copies", std::to_string(copies < 1 ? 1 : copies)}}});
+  }
   return printer.intake().submit(papplJobGetID(job), papplJobGetFilename(job), is_envelope, copies,
                                  gate_job(job, printer));
+}
+
+// Records a job that ended before it was released or refused (e.g. canceled
+// while it waited).
+void audit_ended_while_waiting(pappl_job_t* job, PrinterRuntime& printer) {
+  const ipp_jstate_t state = papplJobGetState(job);
+  if (state < IPP_JSTATE_CANCELED) return;
+  audit(printer.store(),
+        AuditEvent{state == IPP_JSTATE_COMPLETED ? "job-completed"
+                   : state == IPP_JSTATE_ABORTED ? "job-aborted"
+                                                 : "job-canceled",
+                   text_or_empty(papplJobGetUsername(job)),
+                   "",
+                   printer.name(),
+                   papplJobGetID(job),
+                   {{"when", "before printing"}, {"message", text_or_empty(papplJobGetMessage(job))}}});
 }
 
 }  // namespace
@@ -162,6 +197,7 @@ void Scheduler::schedule(PrinterRuntime& printer) {
     if (has_document) {
       const JobIntake::Outcome intake = check_arrived_document(job, printer);
       if (intake.stage == JobIntake::Stage::kRefused) {
+        end_audited_.insert({printer.name(), summary.id});  // job-refused, by the intake
         refuse_job(job, printer, *intake.refusal);
         continue;
       }
@@ -193,7 +229,10 @@ void Scheduler::schedule(PrinterRuntime& printer) {
     // The G-code was checked against the material loaded when it arrived: if
     // another is loaded now, it is checked again before it may start.
     if (decision.release && printer.intake().recheck_if_changed(summary.id, gate_job(job, printer))) continue;
-    if (decision.release && papplJobRelease(job, nullptr)) busy = true;
+    if (decision.release && papplJobRelease(job, nullptr)) {
+      busy = true;
+      end_audited_.insert({printer.name(), summary.id});  // by the print callback
+    }
   }
   // Jobs that left the active list: record their final state, forget them.
   std::erase_if(messages_, [&](const auto& entry) {
@@ -201,7 +240,11 @@ void Scheduler::schedule(PrinterRuntime& printer) {
                       std::none_of(jobs.begin(), jobs.end(),
                                    [&](const JobSummary& j) { return j.id == entry.first.second; });
     if (gone) {
-      if (pappl_job_t* job = papplPrinterFindJob(pappl_printer, entry.first.second)) record_job(job, printer);
+      const bool end_audited = end_audited_.erase(entry.first) > 0;
+      if (pappl_job_t* job = papplPrinterFindJob(pappl_printer, entry.first.second)) {
+        record_job(job, printer);
+        if (!end_audited) audit_ended_while_waiting(job, printer);
+      }
       // A job that ended (e.g. canceled while queued) leaves no verified document behind.
       printer.intake().forget(entry.first.second);
     }

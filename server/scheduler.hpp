@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,9 @@ class Scheduler {
   // Last message set per (printer, job id), so messages change only when needed.
   // Only touched on PAPPL's main-loop thread.
   std::map<std::pair<std::string, int>, std::string> messages_;
+  // Jobs whose end the audit log records elsewhere: released to print
+  // (job_print.cpp) or refused by the intake (main-loop thread only).
+  std::set<std::pair<std::string, int>> end_audited_;
   // Highest reserved next job ID per printer (main-loop thread only).
   std::map<std::string, int> reserved_;
 };

@@ -55,6 +55,27 @@ int start_post(http_t* http, const std::string& path, const std::string& content
   return httpPost(http, path.c_str());
 }
 
+// Challenges answered before a GET gives up.
+constexpr int kAuthAttempts = 2;
+
+// Sends GET `path` with the connection's current Authorization (if any),
+// reconnecting once when the connection was closed.
+Status send_get(Printer::State& state, const std::string& path) {
+  http_t* http = state.http.get();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    httpClearFields(http);
+    if (const char* authorization = httpGetAuthString(http)) {
+      httpSetField(http, HTTP_FIELD_AUTHORIZATION, authorization);
+    }
+    if (httpGet(http, path.c_str()) == 0) return {};
+    if (attempt == 0) {
+      if (Status again = detail::reconnect(state); !again) return again;
+    }
+  }
+  return fetch_error(IPP_STATUS_ERROR_SERVICE_UNAVAILABLE,
+                     "GET " + path + " failed: " + cupsLastErrorString());
+}
+
 }  // namespace
 
 Result<HttpAnswer> Printer::post(const std::string& path, const std::string& content_type,
@@ -89,17 +110,31 @@ Result<std::string> Printer::fetch(const std::string& resource, std::size_t max_
                                                          ": not fetched (only the pinned printer is)");
   }
   http_t* http = state_->http.get();
-  httpClearFields(http);
-  if (httpGet(http, path->c_str()) != 0) {
-    if (Status again = detail::reconnect(*state_); !again) return std::move(again).error();
-    httpClearFields(http);
-    if (httpGet(http, path->c_str()) != 0) {
-      return fetch_error(IPP_STATUS_ERROR_SERVICE_UNAVAILABLE,
-                         "GET " + *path + " failed: " + cupsLastErrorString());
-    }
-  }
+  // Credentials only when the printer challenges, after the pin is checked again (answer_challenge).
+  detail::AuthScope auth(*state_);
   http_status_t status = HTTP_STATUS_CONTINUE;
-  while ((status = httpUpdate(http)) == HTTP_STATUS_CONTINUE) {
+  for (int attempt = 0;; ++attempt) {
+    if (Status sent = send_get(*state_, *path); !sent) return std::move(sent).error();
+    while ((status = httpUpdate(http)) == HTTP_STATUS_CONTINUE) {
+    }
+    if (status != HTTP_STATUS_UNAUTHORIZED || attempt >= kAuthAttempts) break;
+    const bool answered = cupsDoAuthentication(http, "GET", path->c_str()) == 0;
+    (void)httpFlush(http);
+    if (state_->trust_failed) {
+      state_->trust_failed = false;
+      return fetch_error(detail::kTrustFailure, "GET " + *path +
+                                                    ": the printer's TLS certificate changed during the "
+                                                    "session; no credentials were sent");
+    }
+    if (!answered) break;
+  }
+  if (status == HTTP_STATUS_UNAUTHORIZED || status == HTTP_STATUS_FORBIDDEN) {
+    (void)httpFlush(http);
+    return fetch_error(IPP_STATUS_ERROR_NOT_AUTHORIZED,
+                       "GET " + *path + ": the printer wants credentials" +
+                           (state_->credentials ? std::string(" with more rights than those given (user ") +
+                                                      state_->credentials->user + ")"
+                                                : std::string(" and none were given")));
   }
   if (status != HTTP_STATUS_OK) {
     (void)httpFlush(http);

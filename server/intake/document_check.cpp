@@ -214,7 +214,22 @@ DocumentRefusal gate_refusal(const gcode::Report& report) {
   return DocumentRefusal{std::nullopt, first, message};
 }
 
+// The refusal with the manifest's claims, when it was read.
+DocumentRefusal with_claims(DocumentRefusal refusal, const std::optional<trust::Manifest>& manifest) {
+  if (manifest) {
+    refusal.claimed_signer_key_id = trust::key_id_hex(manifest->signer);
+    refusal.claimed_payload_sha256 = trust::hex_text(manifest->payload_sha256);
+  }
+  return refusal;
+}
+
 }  // namespace
+
+std::string DocumentRefusal::reason() const {
+  if (problem) return trust::envelope_problem_keyword(*problem);
+  if (violation) return violation->rule;
+  return "too-large";
+}
 
 Result<VerifiedDocument, DocumentRefusal> check_document(const DocumentRequest& request,
                                                          const DocumentPolicy& policy) {
@@ -227,7 +242,7 @@ Result<VerifiedDocument, DocumentRefusal> check_document(const DocumentRequest& 
   std::optional<trust::Manifest> manifest;
   auto checked = request.is_envelope ? check_envelope(request, policy, gate, manifest)
                                      : check_plain(request, max_document_size(policy), gate);
-  if (!checked) return envelope_refusal(checked.error());
+  if (!checked) return with_claims(envelope_refusal(checked.error()), manifest);
   VerifiedDocument document = std::move(checked).value();
   gcode::Report report = gate.finish();
   const auto discard = [&document] {
@@ -235,17 +250,17 @@ Result<VerifiedDocument, DocumentRefusal> check_document(const DocumentRequest& 
   };
   if (!report.accepted) {
     discard();
-    return gate_refusal(report);
+    return with_claims(gate_refusal(report), manifest);
   }
   // Before the nonce: a document refused for its size may be sent again once it fits.
   if (std::string too_large = upload_refusal(document.size, policy.capacity); !too_large.empty()) {
     discard();
-    return DocumentRefusal{std::nullopt, std::nullopt, std::move(too_large)};
+    return with_claims(DocumentRefusal{std::nullopt, std::nullopt, std::move(too_large)}, manifest);
   }
   if (manifest) {
     if (auto recorded = record_nonce(request, policy, *manifest); !recorded) {
       discard();
-      return envelope_refusal(recorded.error());
+      return with_claims(envelope_refusal(recorded.error()), manifest);
     }
   }
   document.facts = std::move(report.facts);

@@ -63,7 +63,13 @@ struct DocumentRefusal {
   std::optional<trust::EnvelopeProblem> problem;  // set for envelope refusals
   std::optional<gcode::Violation> violation;      // the gate's first violation
   std::string message;                            // the job-state-message, naming the reason
+  // What the envelope claimed, when its manifest could be read (unverified:
+  // for the audit log): the signer's key ID and the payload's SHA-256, hex.
+  std::string claimed_signer_key_id = {};
+  std::string claimed_payload_sha256 = {};
   [[nodiscard]] bool unprintable() const { return !problem.has_value(); }
+  // The reason's keyword: the envelope problem's, the gate rule's, or "too-large".
+  [[nodiscard]] std::string reason() const;
 };
 
 // Checks the document (docs/envelope.md §6, in that order, with the gate

@@ -1,5 +1,7 @@
 #include "intake/job_intake.hpp"
 
+#include "audit.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <ctime>
@@ -8,6 +10,41 @@
 #include <unistd.h>
 
 namespace ipp3d::server {
+namespace {
+
+// Records a check's outcome (docs/audit.md, "Jobs"): job-verified with the
+// signer, key ID, payload digest and the gate's verdict, or job-refused and why.
+void audit_check(StateStore& store, const DocumentRequest& request,
+                 const Result<VerifiedDocument, DocumentRefusal>& checked) {
+  if (checked) {
+    const VerifiedDocument& document = *checked;
+    audit(store, AuditEvent{"job-verified",
+                            document.signer_name,
+                            "",
+                            request.printer,
+                            request.job_id,
+                            {{"signer-key-id", document.signer_key_id.empty() ? "none (plain G-code)"
+                                                                              : document.signer_key_id},
+                             {"payload-sha256", document.sha256},
+                             {"bytes", std::to_string(document.size)},
+                             {"gate", "accepted"},
+                             {"layers", std::to_string(document.facts.layer_count)}}});
+    return;
+  }
+  const DocumentRefusal& refusal = checked.error();
+  audit(store, AuditEvent{"job-refused",
+                          "",
+                          "",
+                          request.printer,
+                          request.job_id,
+                          {{"reason", refusal.reason()},
+                           {"stage", refusal.unprintable() ? "gate" : "envelope"},
+                           {"signer-key-id", refusal.claimed_signer_key_id},
+                           {"payload-sha256", refusal.claimed_payload_sha256},
+                           {"message", refusal.message}}});
+}
+
+}  // namespace
 
 JobIntake::JobIntake(std::string printer, const config::SecurityConfig& security,
                      const trust::SecretKey& printer_key, StateStore& store, LimitsSource limits,
@@ -64,6 +101,11 @@ JobIntake::Outcome JobIntake::submit(int job_id, const std::filesystem::path& sp
   lock.unlock();
   wake_.notify_one();
   return Outcome{};
+}
+
+bool JobIntake::knows(int job_id) const {
+  const std::lock_guard lock(mutex_);
+  return entries_.contains(job_id);
 }
 
 bool JobIntake::recheck_if_changed(int job_id, const gcode::Job& job) {
@@ -136,6 +178,7 @@ void JobIntake::work() {
       queue_.pop_front();
     }
     auto checked = check(request, *limits, capacity);
+    audit_check(store_, request, checked);
     const std::lock_guard lock(mutex_);
     Entry& entry = entries_.at(request.job_id);
     if (entry.forgotten) {

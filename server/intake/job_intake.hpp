@@ -50,6 +50,9 @@ class JobIntake {
   Outcome submit(int job_id, const std::filesystem::path& spool_file, bool is_envelope, int copies,
                  const gcode::Job& job);
 
+  // True when `job_id` was submitted and not forgotten since. Thread-safe.
+  [[nodiscard]] bool knows(int job_id) const;
+
   // An accepted job about to start whose material, gate limits or upload
   // capacity are no longer the ones it was checked against (the loaded
   // material changed, or check_machine() found macros that replace standard

@@ -25,6 +25,19 @@ bool authorized_as_admin(pappl_client_t* client) {
   return false;
 }
 
+// The authenticated user's name for logs and the pause origin.
+std::string user_of(pappl_client_t* client) {
+  const char* user = papplClientGetUsername(client);
+  return user != nullptr && *user != '\0' ? user : "admin";
+}
+
+// The requester of an operator operation (for the audit log).
+Requester requester(pappl_client_t* client) {
+  Requester who = requester_of(client);
+  who.user = user_of(client);
+  return who;
+}
+
 // ipp3d-Load-Material.
 void load_material(pappl_client_t* client, PrinterRuntime& printer) {
   ipp_attribute_t* key = ippFindAttribute(papplClientGetRequest(client), "material-key", IPP_TAG_ZERO);
@@ -33,7 +46,7 @@ void load_material(pappl_client_t* client, PrinterRuntime& printer) {
     refuse(client, IPP_STATUS_ERROR_BAD_REQUEST, "ipp3d-Load-Material needs one material-key (keyword).");
     return;
   }
-  if (auto loaded = printer.load_material(ippGetString(key, 0, nullptr)); !loaded) {
+  if (auto loaded = load_material_for(printer, ippGetString(key, 0, nullptr), requester(client)); !loaded) {
     refuse(client, IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES, loaded.error().message);
     return;
   }
@@ -44,7 +57,7 @@ void load_material(pappl_client_t* client, PrinterRuntime& printer) {
 
 // ipp3d-Unload-Material.
 void unload_material(pappl_client_t* client, PrinterRuntime& printer) {
-  if (auto unloaded = printer.unload_material(); !unloaded) {
+  if (auto unloaded = unload_material_for(printer, requester(client)); !unloaded) {
     refuse(client, IPP_STATUS_ERROR_INTERNAL, unloaded.error().message);
     return;
   }
@@ -53,7 +66,7 @@ void unload_material(pappl_client_t* client, PrinterRuntime& printer) {
 
 // ipp3d-Confirm-Plate-Clear.
 void confirm_plate_clear(pappl_client_t* client, PrinterRuntime& printer) {
-  if (auto confirmed = printer.confirm_plate_clear(); !confirmed) {
+  if (auto confirmed = confirm_plate_clear_for(printer, requester(client)); !confirmed) {
     refuse(client, IPP_STATUS_ERROR_INTERNAL, confirmed.error().message);
     return;
   }
@@ -85,12 +98,6 @@ void get_job_facts(pappl_client_t* client, PrinterRuntime& printer) {
   add_job_facts(papplClientGetResponse(client), *document);
 }
 
-// The authenticated user's name for logs and the pause origin.
-std::string user_of(pappl_client_t* client) {
-  const char* user = papplClientGetUsername(client);
-  return user != nullptr && *user != '\0' ? user : "admin";
-}
-
 // Answers an operator action's outcome.
 void respond(pappl_client_t* client, const Status& done) {
   if (!done) {
@@ -102,7 +109,7 @@ void respond(pappl_client_t* client, const Status& done) {
 
 // Suspend-Current-Job: pauses the printer's current print.
 void suspend_current_job(pappl_client_t* client, PrinterRuntime& printer) {
-  respond(client, suspend_current_print(printer, user_of(client)));
+  respond(client, suspend_current_print(printer, requester(client)));
 }
 
 // Resume-Job: resumes the printer's current print, which must be the job
@@ -113,12 +120,12 @@ void resume_job(pappl_client_t* client, PrinterRuntime& printer) {
     refuse(client, IPP_STATUS_ERROR_BAD_REQUEST, "Resume-Job needs job-id (with printer-uri) or job-uri.");
     return;
   }
-  respond(client, resume_current_print(printer, papplJobGetID(job), user_of(client)));
+  respond(client, resume_current_print(printer, papplJobGetID(job), requester(client)));
 }
 
 // ipp3d-Emergency-Stop.
 void emergency_stop(pappl_client_t* client, PrinterRuntime& printer) {
-  respond(client, emergency_stop_printer(printer, user_of(client)));
+  respond(client, emergency_stop_printer(printer, requester(client)));
 }
 
 // True for the operations handle_vendor_operation() serves.

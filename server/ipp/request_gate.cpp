@@ -3,6 +3,7 @@
 #include "ipp3d/attributes/ipp_codec.hpp"
 #include "ipp3d/attributes/validation.hpp"
 
+#include "audit.hpp"
 #include "document_format.hpp"
 
 #include <algorithm>
@@ -190,6 +191,26 @@ void apply_substitutions(pappl_client_t* client, const attributes::JobTicket& ti
     ippAddInteger(request, IPP_TAG_JOB, IPP_TAG_INTEGER, "platform-temperature-actual", *platform);
 }
 
+// Records a Set-Printer-Attributes request (admin, authorized) in the audit
+// log with the attributes it sets; PAPPL then applies or refuses it.
+void audit_configuration_request(pappl_client_t* client, PrinterRuntime& printer) {
+  std::string names;
+  for (ipp_attribute_t* attr = ippFirstAttribute(papplClientGetRequest(client)); attr != nullptr;
+       attr = ippNextAttribute(papplClientGetRequest(client))) {
+    if (ippGetGroupTag(attr) != IPP_TAG_PRINTER || ippGetName(attr) == nullptr) continue;
+    std::array<char, 256> value{};
+    ippAttributeString(attr, value.data(), value.size());
+    names += (names.empty() ? "" : "; ") + std::string(ippGetName(attr)) + "=" + value.data();
+  }
+  const Requester who = requester_of(client);
+  audit(printer.store(), AuditEvent{"printer-configuration-requested",
+                                    who.user,
+                                    who.address,
+                                    printer.name(),
+                                    0,
+                                    {{"operation", "Set-Printer-Attributes"}, {"attributes", names}}});
+}
+
 }  // namespace
 
 void discard_request_body(pappl_client_t* client) {
@@ -220,7 +241,13 @@ http_status_t RequestGate::authorize(pappl_client_t* client, const char* group) 
       // the plate-clear confirmation).
       return HTTP_STATUS_FORBIDDEN;
     }
-    if (admin_required) return HTTP_STATUS_CONTINUE;
+    if (admin_required) {
+      if (PrinterRuntime* printer = lookup_(papplClientGetPrinter(client));
+          printer != nullptr && op == IPP_OP_SET_PRINTER_ATTRIBUTES) {
+        audit_configuration_request(client, *printer);
+      }
+      return HTTP_STATUS_CONTINUE;
+    }
     switch (op) {
       case IPP_OP_PRINT_JOB:
       case IPP_OP_VALIDATE_JOB:

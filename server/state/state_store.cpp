@@ -127,6 +127,18 @@ CREATE TABLE audit_log(
   hash TEXT NOT NULL
 );
 )sql",
+    // 4 -> 5: signed checkpoints of the audit log.
+    R"sql(
+CREATE TABLE audit_checkpoints(
+  id INTEGER PRIMARY KEY NOT NULL,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  key_id TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 5000;  // wait this long for another connection's lock

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "ipp3d/result.hpp"
+#include "ipp3d/trust/audit_checkpoint.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 struct sqlite3;
@@ -109,6 +111,21 @@ struct AuditRecord {
   bool operator==(const AuditRecord&) const = default;
 };
 
+// The prev_hash of the first audit record.
+inline constexpr std::string_view kAuditGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+// The last record of the audit chain: its seq and hash (0 and 64 zeros when
+// the chain is empty).
+struct AuditHead {
+  std::int64_t seq = 0;
+  std::string hash;
+  bool operator==(const AuditHead&) const = default;
+};
+
+// A signed checkpoint of the audit chain (docs/audit.md, "Checkpoints").
+using AuditCheckpoint = trust::AuditCheckpoint;
+
 // The SHA-256 (64 lowercase hex digits) that chains `record`: computed over a
 // domain tag and every field but `hash`, each length-prefixed
 // (docs/audit.md, "The chain").
@@ -136,7 +153,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // The schema version stored in the file.
   [[nodiscard]] int schema_version();
 
@@ -211,6 +228,14 @@ class StateStore {
   Status append_audit(const AuditEvent& event);
   // Records with seq > `after_seq`, oldest first, at most `limit`.
   std::vector<AuditRecord> audit_records(std::int64_t after_seq, std::size_t limit);
+  // The last record's seq and hash (AuditHead's empty-chain values when there is none).
+  AuditHead audit_head();
+  // Stores a signed checkpoint (not checked here). Errors: database failures.
+  Status add_audit_checkpoint(const AuditCheckpoint& checkpoint);
+  // Every stored checkpoint, oldest first.
+  std::vector<AuditCheckpoint> audit_checkpoints();
+  // The checkpoint stored last, or nullopt.
+  std::optional<AuditCheckpoint> last_audit_checkpoint();
 
   // --- Licences. A copy is reserved when its print starts and committed
   // when it ends; reserved copies count as taken.

@@ -18,8 +18,7 @@ using sqlite::Statement;
 
 // Domain tag of the record hash: a hash of anything else never matches.
 constexpr std::string_view kHashDomain = "ipp3d audit record v1";
-// The prev_hash of the first record.
-constexpr std::string_view kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";
+constexpr char kCheckpointColumns[] = "seq, hash, time, key_id, public_key, signature";
 constexpr char kAuditColumns[] = "seq, time, type, actor, source, printer, job_id, details, prev_hash, hash";
 
 // An internal error naming what failed and SQLite's message.
@@ -71,6 +70,11 @@ AuditRecord read_record(const Statement& row) {
   return record;
 }
 
+// Reads a row selected with kCheckpointColumns.
+AuditCheckpoint read_checkpoint(const Statement& row) {
+  return AuditCheckpoint{row.int64(0), row.text(1), row.int64(2), row.text(3), row.text(4), row.text(5)};
+}
+
 }  // namespace
 
 std::string audit_details_json(const std::vector<std::pair<std::string, std::string>>& details) {
@@ -110,7 +114,7 @@ Status StateStore::append_audit(const AuditEvent& event) {
   record.event = event;
   record.time = static_cast<std::int64_t>(std::time(nullptr));
   record.seq = 1;
-  record.prev_hash = std::string(kGenesisHash);
+  record.prev_hash = std::string(kAuditGenesisHash);
   {
     Statement last(db, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
     if (last.step()) {
@@ -153,6 +157,44 @@ std::vector<AuditRecord> StateStore::audit_records(std::int64_t after_seq, std::
   query.bind(1, after_seq).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   while (query.step()) records.push_back(read_record(query));
   return records;
+}
+
+AuditHead StateStore::audit_head() {
+  const std::lock_guard lock(mutex_);
+  Statement last(db_.get(), "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1");
+  if (last.step()) return AuditHead{last.int64(0), last.text(1)};
+  return AuditHead{0, std::string(kAuditGenesisHash)};
+}
+
+Status StateStore::add_audit_checkpoint(const AuditCheckpoint& checkpoint) {
+  const std::lock_guard lock(mutex_);
+  Statement insert(db_.get(), std::string("INSERT INTO audit_checkpoints(") + kCheckpointColumns +
+                                  ") VALUES(?, ?, ?, ?, ?, ?)");
+  insert.bind(1, checkpoint.seq)
+      .bind(2, std::string_view(checkpoint.hash))
+      .bind(3, checkpoint.time)
+      .bind(4, std::string_view(checkpoint.key_id))
+      .bind(5, std::string_view(checkpoint.public_key))
+      .bind(6, std::string_view(checkpoint.signature));
+  if (!insert.run()) return audit_error(db_.get(), "cannot store an audit checkpoint");
+  return {};
+}
+
+std::vector<AuditCheckpoint> StateStore::audit_checkpoints() {
+  const std::lock_guard lock(mutex_);
+  std::vector<AuditCheckpoint> checkpoints;
+  Statement query(db_.get(),
+                  std::string("SELECT ") + kCheckpointColumns + " FROM audit_checkpoints ORDER BY id");
+  while (query.step()) checkpoints.push_back(read_checkpoint(query));
+  return checkpoints;
+}
+
+std::optional<AuditCheckpoint> StateStore::last_audit_checkpoint() {
+  const std::lock_guard lock(mutex_);
+  Statement query(db_.get(), std::string("SELECT ") + kCheckpointColumns +
+                                 " FROM audit_checkpoints ORDER BY id DESC LIMIT 1");
+  if (query.step()) return read_checkpoint(query);
+  return std::nullopt;
 }
 
 }  // namespace ipp3d::server

@@ -2,6 +2,7 @@
 
 #include "ipp3d/trust/keys.hpp"
 
+#include "audit.hpp"
 #include "printer_keys.hpp"
 #include "state/state_store.hpp"
 
@@ -54,6 +55,12 @@ int trust_add(const std::filesystem::path& state_dir, const std::filesystem::pat
     err << "ipp3d-server: " << added.error().message << "\n";
     return 1;
   }
+  audit(*store, AuditEvent{"trust-signer-added",
+                           local_actor(),
+                           "",
+                           "",
+                           0,
+                           {{"signer", name}, {"key-id", signer.key_id}, {"comment", signer.comment}}});
   out << "trusted signer \"" << name << "\": key " << signer.key_id << "\n";
   return 0;
 }
@@ -83,6 +90,7 @@ int trust_remove(const std::filesystem::path& state_dir, const std::string& name
     err << "ipp3d-server: " << removed.error().message << "\n";
     return 1;
   }
+  audit(*store, AuditEvent{"trust-signer-removed", local_actor(), "", "", 0, {{"signer", name}}});
   out << "removed signer \"" << name << "\"; jobs it signed are no longer accepted\n";
   return 0;
 }

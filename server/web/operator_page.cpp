@@ -16,9 +16,10 @@ void put_text(pappl_client_t* client, const std::string& text) {
 }
 
 // Performs the posted action; returns the banner text.
-std::string perform(PrinterRuntime& printer, int count, cups_option_t* form, const char* user) {
+std::string perform(PrinterRuntime& printer, int count, cups_option_t* form, pappl_client_t* client) {
   const char* action = cupsGetOption("action", count, form);
-  const std::string who = user != nullptr && *user != '\0' ? user : "web admin";
+  Requester who = requester_of(client);
+  if (who.user.empty()) who.user = "web admin";
   if (action == nullptr) return "No action given.";
   const std::string what = action;
   Status done;
@@ -26,13 +27,13 @@ std::string perform(PrinterRuntime& printer, int count, cups_option_t* form, con
   if (what == "load") {
     const char* key = cupsGetOption("material-key", count, form);
     if (key == nullptr) return "Choose a material to load.";
-    done = printer.load_material(key);
+    done = load_material_for(printer, key, who);
     success = std::string("Loaded ") + key + ".";
   } else if (what == "unload") {
-    done = printer.unload_material();
+    done = unload_material_for(printer, who);
     success = "Material unloaded.";
   } else if (what == "plate") {
-    done = printer.confirm_plate_clear();
+    done = confirm_plate_clear_for(printer, who);
     success = "Build plate confirmed clear.";
   } else if (what == "pause") {
     done = suspend_current_print(printer, who);
@@ -48,7 +49,7 @@ std::string perform(PrinterRuntime& printer, int count, cups_option_t* form, con
   }
   if (!done) return done.error().message;
   papplLogPrinter(printer.printer(), PAPPL_LOGLEVEL_INFO, "Operator page: %s (by \"%s\")", success.c_str(),
-                  who.c_str());
+                  who.user.c_str());
   return success;
 }
 
@@ -179,7 +180,7 @@ bool operator_page(pappl_client_t* client, void* data) {
       } else if (!papplClientIsValidForm(client, count, form)) {
         banner = "Invalid form submission.";
       } else {
-        banner = perform(*printer, count, form, papplClientGetUsername(client));
+        banner = perform(*printer, count, form, client);
       }
       cupsFreeOptions(count, form);
     }

@@ -145,6 +145,25 @@ TEST_F(DocumentCheckTest, UnknownSigner) {
   expect_refused(envelope({}, &stranger), EnvelopeProblem::kUnknownSigner, trust::key_id_hex(stranger.id()));
 }
 
+TEST_F(DocumentCheckTest, ARefusalCarriesTheClaimsForTheAuditLog) {
+  const auto stranger = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
+  auto refused = check(envelope({}, &stranger));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason(), "unknown-signer");
+  EXPECT_EQ(refused.error().claimed_signer_key_id, trust::key_id_hex(stranger.id()));
+  EXPECT_EQ(refused.error().claimed_payload_sha256.size(), 64U);
+  document_ = "G28\nM104 S400\nG1 X10 Y10 Z1 F3000\n";
+  auto unsafe = check(envelope(), 2);
+  ASSERT_FALSE(unsafe.ok());
+  EXPECT_EQ(unsafe.error().reason(), unsafe.error().violation->rule);
+  EXPECT_EQ(unsafe.error().claimed_signer_key_id, trust::key_id_hex(signer_.id()));
+  // Nothing could be read of a document that is not an envelope.
+  auto garbage = check("not an envelope", 3);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().reason(), "malformed");
+  EXPECT_TRUE(garbage.error().claimed_signer_key_id.empty());
+}
+
 TEST_F(DocumentCheckTest, BadSignature) {
   std::string bytes = envelope();
   const std::size_t manifest_length =

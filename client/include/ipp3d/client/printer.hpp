@@ -217,8 +217,10 @@ class Printer {
 
   // HTTP GET of `resource` (a path such as "/virtual-fdm/gcode-policy.json",
   // or an https:// URL on the same HOST:PORT) over the pinned connection;
-  // the body, at most `max_bytes`. Errors: another host, an HTTP error
-  // status (named), a larger body, the connection failing.
+  // the body, at most `max_bytes`. A 401 challenge is answered with the
+  // credentials (as for requests). Errors: another host, an HTTP error
+  // status (named; 401/403 as IPP_STATUS_ERROR_NOT_AUTHORIZED), a larger
+  // body, the connection failing.
   Result<std::string> fetch(const std::string& resource, std::size_t max_bytes = std::size_t{4} << 20);
 
   // HTTP POST of `body` (as `content_type`) to `path` (e.g.
