@@ -80,7 +80,7 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   std::vector<PrinterRuntime*> runtimes;
   for (auto& printer : app->printers_) runtimes.push_back(printer.get());
   app->scheduler_ = std::make_unique<Scheduler>(runtimes);
-  app->verifier_ = std::make_unique<CredentialVerifier>(*app->store_);
+  app->verifier_ = std::make_unique<CredentialVerifier>(*app->store_, app->settings_.config.server.login);
   app->gate_ = std::make_unique<RequestGate>(
       *app->verifier_, [raw = app.get()](pappl_printer_t* p) { return raw->find_printer(p); });
   if (auto made = app->create_system(); !made) return made.error();
