@@ -102,12 +102,36 @@ bool CredentialVerifier::cached(const std::string& key, const StoredAccount& acc
   return false;
 }
 
+bool CredentialVerifier::repeated_failure(const std::string& key, const std::optional<StoredAccount>& account,
+                                          std::int64_t now) {
+  const std::lock_guard lock(cache_mutex_);
+  const auto found = recent_failures_.find(key);
+  if (found == recent_failures_.end()) return false;
+  const std::string current = account ? account->password_hash : "";
+  if (found->second.expires > now && found->second.password_hash == current) return true;
+  recent_failures_.erase(found);
+  return false;
+}
+
+void CredentialVerifier::remember_failure(const std::string& key,
+                                          const std::optional<StoredAccount>& account) {
+  const std::lock_guard lock(cache_mutex_);
+  if (recent_failures_.size() >= kRepeatCapacity) recent_failures_.clear();
+  recent_failures_[key] =
+      Entry{account ? account->password_hash : "", guard_.now() + guard_.limits().address_window_ms};
+}
+
 LoginResult CredentialVerifier::verify(const BasicCredentials& credentials, const std::string& source) {
   const LoginAdmission admission = guard_.admit(credentials.user, source);
   if (admission.block != LoginBlock::kNone) return refuse_blocked(credentials, source, admission);
   const std::string key = cache_key(credentials, source);
   if (admission.record.account && cached(key, *admission.record.account, admission.now)) {
     return LoginResult{LoginOutcome::kAccepted, admission.record.account->role, LoginLogLevel::kDebug, ""};
+  }
+  if (repeated_failure(key, admission.record.account, admission.now)) {
+    return LoginResult{LoginOutcome::kRefused, std::nullopt, LoginLogLevel::kDebug,
+                       "Login for \"" + printable_name(credentials.user) + "\" from " + source +
+                           " refused again: the same credentials failed before (not counted twice)."};
   }
   return check_password(credentials, source, admission, key);
 }
@@ -154,7 +178,10 @@ LoginResult CredentialVerifier::check_password(const BasicCredentials& credentia
   const std::optional<StoredAccount>& account = admission.record.account;
   const bool right = account ? password::verify(account->password_hash, credentials.password)
                              : password::verify_dummy(credentials.password);
-  if (!right) return fail(credentials, source, account.has_value());
+  if (!right) {
+    remember_failure(key, account);
+    return fail(credentials, source, account.has_value());
+  }
   return succeed(credentials, source, *account, key);
 }
 

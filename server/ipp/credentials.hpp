@@ -56,7 +56,7 @@ struct LoginResult {
   std::string log_message;  // "" when there is nothing to log (a cached credential)
 };
 
-// Verifies credentials. Thread-safe: `cache_mutex_` guards `cache_`; the
+// Verifies credentials. Thread-safe: `cache_mutex_` guards the two maps; the
 // guard and the slots have their own locks.
 class CredentialVerifier {
  public:
@@ -74,11 +74,19 @@ class CredentialVerifier {
     std::int64_t expires = 0;   // UNIX ms
   };
   static constexpr std::size_t kCacheCapacity = 256;
+  static constexpr std::size_t kRepeatCapacity = 1024;
   // A keyed hash of user, password and source (the key is random per
   // process), so the cache never holds a password.
   [[nodiscard]] std::string cache_key(const BasicCredentials& credentials, const std::string& source) const;
   // A cached credential still valid for the current stored hash, if any.
   bool cached(const std::string& key, const StoredAccount& account, std::int64_t now);
+  // True when these very credentials failed recently against the same stored
+  // hash (libcups clients resend a refused password on their own): such a
+  // repeat is refused without hashing and not counted again.
+  bool repeated_failure(const std::string& key, const std::optional<StoredAccount>& account,
+                        std::int64_t now);
+  // Remembers a failure for repeated_failure().
+  void remember_failure(const std::string& key, const std::optional<StoredAccount>& account);
   // Refuses an attempt blocked by a lock or throttle.
   LoginResult refuse_blocked(const BasicCredentials& credentials, const std::string& source,
                              const LoginAdmission& admission);
@@ -100,8 +108,9 @@ class CredentialVerifier {
   HashSlots slots_;
   const std::int64_t cache_lifetime_ms_;
   unsigned char key_[32] = {};
-  std::mutex cache_mutex_;  // guards cache_
-  std::unordered_map<std::string, Entry> cache_;
+  std::mutex cache_mutex_;                                  // guards cache_ and recent_failures_
+  std::unordered_map<std::string, Entry> cache_;            // verified credentials
+  std::unordered_map<std::string, Entry> recent_failures_;  // refused credentials ("" hash: unknown user)
 };
 
 }  // namespace ipp3d::server

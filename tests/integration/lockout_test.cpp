@@ -94,7 +94,7 @@ TEST(Lockout, FiveWrongPasswordsLockTheAccountUntilTheLockExpires) {
   ServerProcess server(IPP3D_SERVER_BINARY, config.args());
   ASSERT_GT(server.pid(), 0);
   for (int i = 0; i < 5; ++i)
-    expect_refused(try_login(server, kAdminUser, "wrong-password"), "wrong password");
+    expect_refused(try_login(server, kAdminUser, "wrong-password-" + std::to_string(i)), "wrong password");
   const auto locked_at = std::chrono::steady_clock::now();
   expect_refused(try_login(server, kAdminUser, kAdminPassword), "the right password during the lock");
   expect_refused(try_login(server, "no-such-user", "wrong-password"), "an unknown user");
@@ -120,7 +120,7 @@ TEST(Lockout, TheLockSurvivesARestart) {
   ServerProcess first(IPP3D_SERVER_BINARY, config.args());
   ASSERT_GT(first.pid(), 0);
   for (int i = 0; i < 5; ++i)
-    expect_refused(try_login(first, kAdminUser, "wrong-password"), "wrong password");
+    expect_refused(try_login(first, kAdminUser, "wrong-password-" + std::to_string(i)), "wrong password");
   ASSERT_EQ(first.stop(), 0) << first.output();
 
   ServerProcess second(IPP3D_SERVER_BINARY, config.args(), first.state_dir());

@@ -220,8 +220,8 @@ config::LoginConfig verifier_config() {
 TEST_F(LoginTest, ALockRefusesTheRightPasswordUntilItExpires) {
   ASSERT_TRUE(store_->set_password("alice", "alice-password", Role::kOperator).ok());
   CredentialVerifier verifier(*store_, verifier_config(), clock());
-  EXPECT_EQ(verifier.verify({"alice", "wrong-password"}, kAddress).outcome, LoginOutcome::kRefused);
-  const LoginResult locking = verifier.verify({"alice", "wrong-password"}, kAddress);
+  EXPECT_EQ(verifier.verify({"alice", "wrong-password-1"}, kAddress).outcome, LoginOutcome::kRefused);
+  const LoginResult locking = verifier.verify({"alice", "wrong-password-2"}, kAddress);
   EXPECT_EQ(locking.outcome, LoginOutcome::kRefused);
   EXPECT_NE(locking.log_message.find("locked for 10 seconds"), std::string::npos) << locking.log_message;
 
@@ -239,6 +239,21 @@ TEST_F(LoginTest, ALockRefusesTheRightPasswordUntilItExpires) {
   const std::vector<AuditRecord> records = store_->audit_records(0, 10);
   EXPECT_EQ(records[0].event.source, kAddress);
   EXPECT_EQ(records[0].event.actor, "alice");
+}
+
+TEST_F(LoginTest, ARepeatedRefusedPasswordIsCountedOnce) {
+  ASSERT_TRUE(store_->set_password("alice", "alice-password", Role::kUser).ok());
+  CredentialVerifier verifier(*store_, verifier_config(), clock());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(verifier.verify({"alice", "same-wrong-password"}, kAddress).outcome, LoginOutcome::kRefused);
+  }
+  EXPECT_EQ(store_->login_record("alice", kAddress).account_state.failures, 1)
+      << "a client's resends are one guess";
+  EXPECT_EQ(store_->login_record("alice", kAddress).address_state.failures, 1);
+  EXPECT_EQ(audit_types(), std::vector<std::string>{"login-failed"});
+  // From another address the same guess counts again.
+  EXPECT_EQ(verifier.verify({"alice", "same-wrong-password"}, "192.0.2.200").outcome, LoginOutcome::kRefused);
+  EXPECT_EQ(store_->login_record("alice", kAddress).account_state.locked_until, kStart + 10'000);
 }
 
 TEST_F(LoginTest, UnknownUsersAreRefusedLikeWrongPasswords) {
