@@ -54,6 +54,18 @@ std::optional<BasicCredentials> parse_basic_authorization(const char* header) {
   return BasicCredentials{text.substr(0, colon), text.substr(colon + 1)};
 }
 
+pappl_loglevel_t pappl_log_level(LoginLogLevel level) {
+  switch (level) {
+    case LoginLogLevel::kWarn:
+      return PAPPL_LOGLEVEL_WARN;
+    case LoginLogLevel::kInfo:
+      return PAPPL_LOGLEVEL_INFO;
+    case LoginLogLevel::kDebug:
+      break;
+  }
+  return PAPPL_LOGLEVEL_DEBUG;
+}
+
 std::string client_address(http_t* http) {
   http_addr_t* address = http != nullptr ? httpGetAddress(http) : nullptr;
   if (address == nullptr) return "";

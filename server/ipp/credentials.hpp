@@ -16,6 +16,7 @@
 #include "state/state_store.hpp"
 
 #include <cups/http.h>
+#include <pappl/pappl.h>
 
 #include <chrono>
 #include <mutex>
@@ -47,6 +48,9 @@ enum class LoginOutcome {
 
 // How loud a login event is in the server log.
 enum class LoginLogLevel { kDebug, kInfo, kWarn };
+
+// PAPPL's log level for `level`.
+pappl_loglevel_t pappl_log_level(LoginLogLevel level);
 
 // What verify() decided, and what to log.
 struct LoginResult {

@@ -190,19 +190,6 @@ void apply_substitutions(pappl_client_t* client, const attributes::JobTicket& ti
     ippAddInteger(request, IPP_TAG_JOB, IPP_TAG_INTEGER, "platform-temperature-actual", *platform);
 }
 
-// PAPPL's log level for a login event.
-pappl_loglevel_t log_level(LoginLogLevel level) {
-  switch (level) {
-    case LoginLogLevel::kWarn:
-      return PAPPL_LOGLEVEL_WARN;
-    case LoginLogLevel::kInfo:
-      return PAPPL_LOGLEVEL_INFO;
-    case LoginLogLevel::kDebug:
-      break;
-  }
-  return PAPPL_LOGLEVEL_DEBUG;
-}
-
 }  // namespace
 
 void discard_request_body(pappl_client_t* client) {
@@ -264,12 +251,11 @@ http_status_t RequestGate::check_identity(pappl_client_t* client, bool admin_req
     if (!credentials) return HTTP_STATUS_UNAUTHORIZED;
     const LoginResult login = verifier_.verify(*credentials, client_address(papplClientGetHTTP(client)));
     if (!login.log_message.empty())
-      papplLogClient(client, log_level(login.log_level), "%s", login.log_message.c_str());
+      papplLogClient(client, pappl_log_level(login.log_level), "%s", login.log_message.c_str());
     // Locks and throttling answer like a wrong password; only a full hashing queue differs.
     if (login.outcome == LoginOutcome::kBusy) return HTTP_STATUS_SERVICE_UNAVAILABLE;
     if (!login.role) return HTTP_STATUS_UNAUTHORIZED;
-    const Role role = *login.role;
-    if (admin_required && role != Role::kAdmin) return HTTP_STATUS_FORBIDDEN;
+    if (admin_required && *login.role != Role::kAdmin) return HTTP_STATUS_FORBIDDEN;
     papplClientSetUsername(client, credentials->user.c_str());
     return HTTP_STATUS_CONTINUE;
   }
