@@ -1,7 +1,8 @@
 // Tests of the password-guessing limits: the LoginGuard policy with an
 // injected clock (backoff schedule, expiry, per-address window, persistence
 // across reopening the store, unknown names, the address table's cap), the
-// hashing slots, and CredentialVerifier (locks refuse the right password,
+// hashing slots, and CredentialVerifier (locks refuse the right password, a
+// busy hashing slot,
 // unknown users, cache expiry and invalidation, rehashing).
 #include "ipp/login_guard.hpp"
 
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <latch>
 #include <thread>
 
 namespace ipp3d::server {
@@ -293,6 +295,33 @@ TEST_F(LoginTest, CachedCredentialsExpireAndStopAtPasswordChangeOrLock) {
   ASSERT_TRUE(store_->set_password("alice", "new-alice-password", Role::kUser).ok());
   EXPECT_EQ(verifier.verify({"alice", "alice-password"}, kAddress).outcome, LoginOutcome::kRefused);
   EXPECT_EQ(verifier.verify({"alice", "new-alice-password"}, kAddress).outcome, LoginOutcome::kAccepted);
+}
+
+TEST_F(LoginTest, ABusyHashingSlotAnswersBusyWithoutCountingAFailure) {
+  ASSERT_TRUE(store_->set_password("alice", "alice-password", Role::kUser).ok());
+  config::LoginConfig one_slot = verifier_config();
+  one_slot.max_failed_logins = 100;
+  one_slot.max_concurrent_hashes = 1;
+  one_slot.hash_queue_length = 0;
+  CredentialVerifier verifier(*store_, one_slot, clock());
+  // Two logins at the same moment: one hashes (about 0.1 s), the other finds
+  // the only slot taken and no queue.
+  std::latch start(2);
+  LoginResult first;
+  std::thread other([&] {
+    start.arrive_and_wait();
+    first = verifier.verify({"alice", "first-guess"}, kAddress);
+  });
+  start.arrive_and_wait();
+  const LoginResult second = verifier.verify({"alice", "second-guess"}, kAddress);
+  other.join();
+  const bool first_busy = first.outcome == LoginOutcome::kBusy;
+  const bool second_busy = second.outcome == LoginOutcome::kBusy;
+  ASSERT_NE(first_busy, second_busy) << "exactly one of two simultaneous logins waits in vain";
+  const LoginResult& busy = first_busy ? first : second;
+  EXPECT_NE(busy.log_message.find("503"), std::string::npos) << busy.log_message;
+  EXPECT_EQ(store_->login_record("alice", kAddress).account_state.failures, 1)
+      << "a busy answer is no failure";
 }
 
 TEST_F(LoginTest, AHashWithOldParametersIsReplacedAfterASuccessfulLogin) {
