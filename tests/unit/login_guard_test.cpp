@@ -1,9 +1,9 @@
 // Tests of the password-guessing limits: the LoginGuard policy with an
 // injected clock (backoff schedule, expiry, per-address window, persistence
 // across reopening the store, unknown names, the address table's cap), the
-// hashing slots, and CredentialVerifier (locks refuse the right password, a
-// busy hashing slot,
-// unknown users, cache expiry and invalidation, rehashing).
+// hashing slots, and CredentialVerifier (locks refuse the right password,
+// repeats count once, a busy hashing slot, unknown users, cache expiry and
+// invalidation, rehashing).
 #include "ipp/login_guard.hpp"
 
 #include "ipp/credentials.hpp"
