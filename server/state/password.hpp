@@ -1,5 +1,5 @@
-// Private to the state store and the admin command: account-name and password
-// rules, and Argon2id hashing through libsodium.
+// Private to the state store, the admin command and the credential check:
+// account-name and password rules, and Argon2id hashing through libsodium.
 #pragma once
 
 #include "ipp3d/result.hpp"
