@@ -81,7 +81,7 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   std::vector<PrinterRuntime*> runtimes;
   for (auto& printer : app->printers_) runtimes.push_back(printer.get());
   app->scheduler_ = std::make_unique<Scheduler>(runtimes);
-  app->verifier_ = std::make_unique<CredentialVerifier>(*app->store_);
+  app->verifier_ = std::make_unique<CredentialVerifier>(*app->store_, app->settings_.config.server.login);
   PairingLimits pairing_limits;
   pairing_limits.lifetime = std::chrono::seconds(app->settings_.pairing_lifetime_seconds);
   app->pairing_ = std::make_unique<PairingService>(

@@ -23,12 +23,30 @@ namespace {
 constexpr std::uintmax_t kMaxFileBytes =
     std::uintmax_t{4} * 1024 * 1024;  // a configuration larger than this is a mistake
 
+// Reads the [server.login] table.
+void read_login(TableReader& server, LoginConfig& login) {
+  const toml::table* table = server.table("login");
+  if (table == nullptr) return;
+  TableReader reader(*table, join_path(server.path(), "login"), server.diagnostics());
+  reader.read("max_failed_logins", login.max_failed_logins);
+  reader.read("lockout_seconds", login.lockout_seconds);
+  reader.read("max_lockout_seconds", login.max_lockout_seconds);
+  reader.read("max_address_failures", login.max_address_failures);
+  reader.read("address_window_seconds", login.address_window_seconds);
+  reader.read("max_concurrent_hashes", login.max_concurrent_hashes);
+  reader.read("hash_queue_length", login.hash_queue_length);
+  reader.read("hash_wait_seconds", login.hash_wait_seconds);
+  reader.read("credential_cache_seconds", login.credential_cache_seconds);
+  reader.finish();
+}
+
 // Reads the [server] table.
 void read_server(TableReader& reader, ServerConfig& server) {
   reader.read("listen", server.listen);
   reader.read("state_dir", server.state_dir);
   reader.read("log_level", server.log_level);
   reader.read("log_file", server.log_file);
+  read_login(reader, server.login);
   reader.finish();
 }
 

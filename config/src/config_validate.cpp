@@ -87,8 +87,34 @@ bool is_listen_address(std::string_view text) {
          value <= 65535;
 }
 
+// Checks that `value` of server.login.KEY lies in [min, max].
+void check_login_range(int value, const char* key, int min, int max, Diagnostics& d) {
+  if (value >= min && value <= max) return;
+  d.check(std::string("server.login.") + key,
+          std::to_string(value) + " is outside " + std::to_string(min) + "-" + std::to_string(max));
+}
+
+// Checks the [server.login] table.
+void validate_login(const LoginConfig& login, Diagnostics& d) {
+  constexpr int kDay = 86400;
+  check_login_range(login.max_failed_logins, "max_failed_logins", 1, 1000, d);
+  check_login_range(login.lockout_seconds, "lockout_seconds", 1, kDay, d);
+  check_login_range(login.max_lockout_seconds, "max_lockout_seconds", 1, 30 * kDay, d);
+  if (login.max_lockout_seconds < login.lockout_seconds) {
+    d.check("server.login.max_lockout_seconds",
+            "must not be less than lockout_seconds (" + std::to_string(login.lockout_seconds) + ")");
+  }
+  check_login_range(login.max_address_failures, "max_address_failures", 1, 100000, d);
+  check_login_range(login.address_window_seconds, "address_window_seconds", 1, kDay, d);
+  check_login_range(login.max_concurrent_hashes, "max_concurrent_hashes", 1, 64, d);
+  check_login_range(login.hash_queue_length, "hash_queue_length", 0, 1024, d);
+  check_login_range(login.hash_wait_seconds, "hash_wait_seconds", 0, 600, d);
+  check_login_range(login.credential_cache_seconds, "credential_cache_seconds", 0, 300, d);
+}
+
 // Checks the [server] table.
 void validate_server(const ServerConfig& server, Diagnostics& d) {
+  validate_login(server.login, d);
   if (!is_listen_address(server.listen)) {
     d.check("server.listen", "\"" + server.listen +
                                  "\" is not HOST:PORT with a port from 1 to 65535 (IPv6 as \"[::1]:8631\")");

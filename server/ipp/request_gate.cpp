@@ -276,12 +276,13 @@ http_status_t RequestGate::check_identity(pappl_client_t* client, bool admin_req
   if (header != nullptr && *header != '\0') {
     const auto credentials = parse_basic_authorization(header);
     if (!credentials) return HTTP_STATUS_UNAUTHORIZED;
-    const auto role = verifier_.verify(*credentials);
-    if (!role) {
-      papplLogClient(client, PAPPL_LOGLEVEL_WARN, "Failed login for \"%s\".", credentials->user.c_str());
-      return HTTP_STATUS_UNAUTHORIZED;
-    }
-    if (admin_required && *role != Role::kAdmin) return HTTP_STATUS_FORBIDDEN;
+    const LoginResult login = verifier_.verify(*credentials, client_address(papplClientGetHTTP(client)));
+    if (!login.log_message.empty())
+      papplLogClient(client, pappl_log_level(login.log_level), "%s", login.log_message.c_str());
+    // Locks and throttling answer like a wrong password; only a full hashing queue differs.
+    if (login.outcome == LoginOutcome::kBusy) return HTTP_STATUS_SERVICE_UNAVAILABLE;
+    if (!login.role) return HTTP_STATUS_UNAUTHORIZED;
+    if (admin_required && *login.role != Role::kAdmin) return HTTP_STATUS_FORBIDDEN;
     papplClientSetUsername(client, credentials->user.c_str());
     return HTTP_STATUS_CONTINUE;
   }

@@ -100,6 +100,13 @@ bool verify(const std::string& stored, std::string_view password) {
   return crypto_pwhash_str_verify(stored.c_str(), password.data(), password.size()) == 0;
 }
 
+// libsodium compares the string's algorithm and limits with ours (-1 for a
+// string it cannot parse: such a hash is replaced too).
+bool needs_rehash(const std::string& stored) {
+  ensure_sodium();
+  return crypto_pwhash_str_needs_rehash(stored.c_str(), kOpsLimit, kMemLimit) != 0;
+}
+
 // Burns the same time as a real verification, then fails.
 bool verify_dummy(std::string_view password) {
   const std::string& stored = dummy_hash();

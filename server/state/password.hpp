@@ -1,5 +1,5 @@
-// Private to the state store and the admin command: account-name and password
-// rules, and Argon2id hashing through libsodium.
+// Private to the state store, the admin command and the credential check:
+// account-name and password rules, and Argon2id hashing through libsodium.
 #pragma once
 
 #include "ipp3d/result.hpp"
@@ -29,6 +29,10 @@ Status validate_password(std::string_view password);
 Result<std::string> hash(std::string_view password);
 // True when `password` matches `stored` (an Argon2id string from hash()).
 bool verify(const std::string& stored, std::string_view password);
+// True when `stored` was made with other parameters (or another algorithm)
+// than hash() uses now: it should be replaced by hash(password) after the
+// next successful verification.
+bool needs_rehash(const std::string& stored);
 // Runs the same verification work as verify() against a fixed dummy hash and
 // returns false: used for unknown users so they cost the same time.
 bool verify_dummy(std::string_view password);

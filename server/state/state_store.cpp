@@ -139,6 +139,23 @@ CREATE TABLE audit_checkpoints(
   signature TEXT NOT NULL
 );
 )sql",
+    // 5 -> 6: failed-login records for account locks and per-address limits.
+    R"sql(
+CREATE TABLE login_accounts(
+  name TEXT PRIMARY KEY NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
+  failures INTEGER NOT NULL DEFAULT 0,
+  locks INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE login_addresses(
+  address TEXT PRIMARY KEY NOT NULL,
+  window_start INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  blocked_until INTEGER NOT NULL DEFAULT 0,
+  expires INTEGER NOT NULL
+);
+CREATE INDEX login_addresses_expires ON login_addresses(expires);
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 5000;  // wait this long for another connection's lock
@@ -371,27 +388,29 @@ Status StateStore::set_password(const std::string& user, const std::string& pass
   return {};
 }
 
+// The account row, read under the lock.
+std::optional<StoredAccount> StateStore::stored_account(const std::string& user) {
+  const std::lock_guard lock(mutex_);
+  Statement query(db_.get(), "SELECT password_hash, role FROM accounts WHERE name = ?1");
+  query.bind(1, user);
+  if (query.step()) {
+    const std::optional<Role> role = parse_role(query.text(1));
+    if (role) return StoredAccount{query.text(0), *role};
+  } else if (!query.ok()) {
+    report(db_.get(), "cannot read the account");
+  }
+  return std::nullopt;
+}
+
 // Looks the account up under the lock, verifies outside it.
 std::optional<Role> StateStore::verify_password(const std::string& user, const std::string& password) {
-  std::optional<std::string> stored;
-  std::optional<Role> role;
-  {
-    const std::lock_guard lock(mutex_);
-    Statement query(db_.get(), "SELECT password_hash, role FROM accounts WHERE name = ?1");
-    query.bind(1, user);
-    if (query.step()) {
-      stored = query.text(0);
-      role = parse_role(query.text(1));
-    } else if (!query.ok()) {
-      report(db_.get(), "cannot read the account");
-    }
-  }
-  if (!stored || !role) {
+  const std::optional<StoredAccount> account = stored_account(user);
+  if (!account) {
     static_cast<void>(password::verify_dummy(password));
     return std::nullopt;
   }
-  if (!password::verify(*stored, password)) return std::nullopt;
-  return role;
+  if (!password::verify(account->password_hash, password)) return std::nullopt;
+  return account->role;
 }
 
 // True when an admin account exists.

@@ -134,6 +134,35 @@ std::string audit_record_hash(const AuditRecord& record);
 // The details of an event as stored (a JSON array of [name, value] pairs).
 std::string audit_details_json(const std::vector<std::pair<std::string, std::string>>& details);
 
+// An account as stored: its Argon2id string and role.
+struct StoredAccount {
+  std::string password_hash;  // crypto_pwhash_str output
+  Role role = Role::kUser;
+};
+
+// The failed-login record of one account (login_accounts table).
+struct AccountLoginState {
+  int failures = 0;               // failed logins since the last success or lock
+  int locks = 0;                  // locks since the last successful login (drives the backoff)
+  std::int64_t locked_until = 0;  // UNIX time in milliseconds; 0 = not locked
+  bool operator==(const AccountLoginState&) const = default;
+};
+
+// The failed-login record of one source address (login_addresses table).
+struct AddressLoginState {
+  std::int64_t window_start = 0;   // UNIX ms: start of the counting window
+  int failures = 0;                // failures in that window
+  std::int64_t blocked_until = 0;  // UNIX ms; 0 = not blocked
+  bool operator==(const AddressLoginState&) const = default;
+};
+
+// What a login check reads in one go (StateStore::login_record).
+struct LoginRecord {
+  std::optional<StoredAccount> account;  // nullopt: no such account
+  AccountLoginState account_state;       // zeros when none stored
+  AddressLoginState address_state;       // zeros when none stored
+};
+
 // A print-count licence counter: at most `allowed` copies per printer for
 // (signer, licence ID).
 struct LicenceKey {
@@ -153,7 +182,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
   // The schema version stored in the file.
   [[nodiscard]] int schema_version();
 
@@ -166,6 +195,8 @@ class StateStore {
   // The role of `user` when `password` is right; nullopt otherwise (unknown
   // users cost the same hashing time as wrong passwords).
   std::optional<Role> verify_password(const std::string& user, const std::string& password);
+  // The stored hash and role of `user`, or nullopt (unknown or unreadable).
+  std::optional<StoredAccount> stored_account(const std::string& user);
   // True when at least one admin account exists.
   bool has_admin();
 
@@ -236,6 +267,25 @@ class StateStore {
   std::vector<AuditCheckpoint> audit_checkpoints();
   // The checkpoint stored last, or nullopt.
   std::optional<AuditCheckpoint> last_audit_checkpoint();
+
+  // --- Login limits (state_store_logins.cpp): the records behind account
+  // locks and per-address throttling, kept across restarts.
+  // The account (if any) and the failed-login records of `user` and `address`.
+  LoginRecord login_record(const std::string& user, const std::string& address);
+  // Stores `user`'s record; nothing happens for an unknown account (rows exist
+  // only for accounts and go with them). Errors: database failures.
+  Status save_account_login_state(const std::string& user, const AccountLoginState& state);
+  // Stores `address`'s record, to be forgotten after `expires` (UNIX ms), first
+  // pruning expired rows and then the oldest beyond `max_rows`, so unknown
+  // names and many addresses cannot grow the table without bound.
+  Status save_address_login_state(const std::string& address, const AddressLoginState& state,
+                                  std::int64_t expires, std::int64_t now, std::size_t max_rows);
+  // Rows in login_addresses (for tests and diagnostics).
+  std::size_t address_login_rows();
+  // Replaces `user`'s password hash with `new_hash` only while it still is
+  // `old_hash` (a concurrent `user passwd` wins). True when replaced.
+  Result<bool> replace_password_hash(const std::string& user, const std::string& old_hash,
+                                     const std::string& new_hash);
 
   // --- Licences. A copy is reserved when its print starts and committed
   // when it ends; reserved copies count as taken.

@@ -24,11 +24,17 @@ bool authorize(pappl_client_t* client, CredentialVerifier& verifier) {
   } else {
     const char* header = httpGetField(papplClientGetHTTP(client), HTTP_FIELD_AUTHORIZATION);
     const auto credentials = parse_basic_authorization(header);
-    const auto role = credentials ? verifier.verify(*credentials) : std::nullopt;
-    if (!role) {
-      if (credentials) {
-        papplLogClient(client, PAPPL_LOGLEVEL_WARN, "Failed login for \"%s\".", credentials->user.c_str());
-      }
+    std::optional<Role> role;
+    if (credentials) {
+      const LoginResult login = verifier.verify(*credentials, client_address(papplClientGetHTTP(client)));
+      if (!login.log_message.empty())
+        papplLogClient(client, pappl_log_level(login.log_level), "%s", login.log_message.c_str());
+      role = login.role;
+      if (login.outcome == LoginOutcome::kBusy) refusal = HTTP_STATUS_SERVICE_UNAVAILABLE;
+    }
+    if (refusal != HTTP_STATUS_CONTINUE) {
+      // every hashing slot is busy: the password was not checked
+    } else if (!role) {
       refusal = HTTP_STATUS_UNAUTHORIZED;
     } else if (*role != Role::kAdmin && *role != Role::kOperator) {
       refusal = HTTP_STATUS_FORBIDDEN;

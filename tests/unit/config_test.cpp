@@ -124,8 +124,9 @@ const ErrorCase kReaderCases[] = {
                "t.toml:16: syntax error: "),
     error_case("UnknownTopLevelKey", {{"[server]", "bogus = 1\n[server]"}}, "bogus", 1,
                "t.toml:1: bogus: unknown key (allowed here: server, printer)"),
-    error_case("UnknownServerKey", {{"8631\"\n", "8631\"\nport = 8631\n"}}, "server.port", 3,
-               "t.toml:3: server.port: unknown key (allowed here: listen, state_dir, log_level, log_file)"),
+    error_case(
+        "UnknownServerKey", {{"8631\"\n", "8631\"\nport = 8631\n"}}, "server.port", 3,
+        "t.toml:3: server.port: unknown key (allowed here: listen, state_dir, log_level, log_file, login)"),
     error_case("UnknownPrinterKey", {{"nozzle_diameter", "nozle_diameter"}}, "printer[0].nozle_diameter", 6,
                "t.toml:6: printer[0].nozle_diameter: unknown key (allowed here: name, backend,"),
     error_case("UnknownVolumeKey", {{"[printer.volume]", "[printer.volume]\nw = { min = 0, max = 1 }"}},
@@ -227,6 +228,15 @@ const ErrorCase kValueCases[] = {
                "t.toml:2: server.listen: \"::1:8631\" is not HOST:PORT"),
     error_case("ListenEmptyHost", {{"\"127.0.0.1:8631\"", "\":8631\""}}, "server.listen", 2,
                "t.toml:2: server.listen: \":8631\" is not HOST:PORT"),
+    error_case("LoginZeroFailures", append("[server.login]\nmax_failed_logins = 0\n"),
+               "server.login.max_failed_logins", 28,
+               "t.toml:28: server.login.max_failed_logins: 0 is outside 1-1000"),
+    error_case("LoginCapBelowBase",
+               append("[server.login]\nlockout_seconds = 600\nmax_lockout_seconds = 60\n"),
+               "server.login.max_lockout_seconds", 29,
+               "t.toml:29: server.login.max_lockout_seconds: must not be less than lockout_seconds (600)"),
+    error_case("LoginUnknownKey", append("[server.login]\nmax_failures = 3\n"), "server.login.max_failures",
+               28, "t.toml:28: server.login.max_failures: unknown key (allowed here: max_failed_logins,"),
     error_case("BadLogLevel", {{"listen = \"127.0.0.1:8631\"", "log_level = \"loud\""}}, "server.log_level",
                2, "t.toml:2: server.log_level: \"loud\" is not one of debug, info, warn, error"),
     error_case("BadMaterialKey", {{"key = \"pla\"", "key = \"PLA\""}, {"= \"pla\"\n[", "= \"PLA\"\n["}},
@@ -384,7 +394,7 @@ hotend_temp = [200, 200]
 // The Config kFull describes.
 Config full_expected() {
   Config c;
-  c.server = ServerConfig{"[::1]:9000", "/tmp/state", "debug", "/tmp/ipp3d.log"};
+  c.server = ServerConfig{"[::1]:9000", "/tmp/state", "debug", "/tmp/ipp3d.log", LoginConfig{}};
   PrinterConfig p;
   p.name = "Big_Box-2";
   p.backend = "virtual";
@@ -432,6 +442,17 @@ TEST(ConfigParse, FullFileRoundTrip) {
   const auto result = parse_config(kFull, "full.toml");
   ASSERT_TRUE(result.ok()) << format_errors(result.error());
   EXPECT_EQ(result.value(), full_expected());
+}
+
+TEST(ConfigParse, ServerLoginLimits) {
+  const std::string text =
+      minimal() +
+      "[server.login]\nmax_failed_logins = 3\nlockout_seconds = 2\nmax_lockout_seconds = 8\n"
+      "max_address_failures = 7\naddress_window_seconds = 30\nmax_concurrent_hashes = 1\n"
+      "hash_queue_length = 0\nhash_wait_seconds = 1\ncredential_cache_seconds = 0\n";
+  const auto result = parse_config(text, "t.toml");
+  ASSERT_TRUE(result.ok()) << format_errors(result.error());
+  EXPECT_EQ(result->server.login, (LoginConfig{3, 2, 8, 7, 30, 1, 0, 1, 0}));
 }
 
 TEST(ConfigParse, MinimalFileUsesDefaults) {

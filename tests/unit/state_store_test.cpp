@@ -76,15 +76,14 @@ TEST_F(StateStoreTest, CreatesTheCurrentSchemaInWalMode) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
-  EXPECT_EQ(StateStore::kSchemaVersion, 5);
+  EXPECT_EQ(StateStore::kSchemaVersion, 6);
   EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "5");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), "6");
   EXPECT_EQ(
       raw_query("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                 "ORDER BY name)"),
       "accounts audit_checkpoints audit_log envelope_nonces job_ids jobs licence_reservations licence_use "
-      "machine_prints "
-      "printers trusted_signers");
+      "login_accounts login_addresses machine_prints printers trusted_signers");
 }
 
 TEST_F(StateStoreTest, MigratesAVersionOneDatabaseKeepingItsData) {
@@ -95,7 +94,8 @@ TEST_F(StateStoreTest, MigratesAVersionOneDatabaseKeepingItsData) {
   }
   // Turn the file back into a version 1 database (the tables of later migrations gone).
   for (const char* table : {"trusted_signers", "envelope_nonces", "licence_use", "licence_reservations",
-                            "machine_prints", "audit_log", "audit_checkpoints"}) {
+                            "machine_prints", "audit_log", "audit_checkpoints", "login_accounts",
+                            "login_addresses"}) {
     raw_query((std::string("DROP TABLE ") + table).c_str());
   }
   raw_query("PRAGMA user_version = 1");

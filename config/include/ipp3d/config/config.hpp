@@ -154,12 +154,28 @@ struct PrinterConfig {
   bool operator==(const PrinterConfig&) const = default;
 };
 
+// The [server.login] table: limits on password checking (docs/security.md,
+// "Password guessing"; docs/configuration.md).
+struct LoginConfig {
+  int max_failed_logins = 5;          // failed logins of one account before it is locked
+  int lockout_seconds = 60;           // the first lock; each further lock doubles it
+  int max_lockout_seconds = 3600;     // the doubling stops here
+  int max_address_failures = 20;      // failed logins from one address per window
+  int address_window_seconds = 600;   // the per-address window; a blocked address waits until it ends
+  int max_concurrent_hashes = 2;      // Argon2id verifications at once (64 MiB of memory each)
+  int hash_queue_length = 8;          // requests that may wait for a hashing slot
+  int hash_wait_seconds = 5;          // how long one waits at most
+  int credential_cache_seconds = 30;  // lifetime of a verified credential; 0 = no cache
+  bool operator==(const LoginConfig&) const = default;
+};
+
 // The [server] table.
 struct ServerConfig {
   std::string listen = "127.0.0.1:8631";  // HOST:PORT
   std::optional<std::string> state_dir;   // default: $IPP3D_STATE_DIR or ~/.local/state/ipp3d
   std::string log_level = "info";         // debug, info, warn, error
   std::optional<std::string> log_file;    // default: stderr
+  LoginConfig login;                      // [server.login]
   bool operator==(const ServerConfig&) const = default;
 };
 
