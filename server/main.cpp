@@ -3,6 +3,7 @@
 #include "options.hpp"
 #include "state/admin_command.hpp"
 #include "state/trust_command.hpp"
+#include "state/user_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -149,9 +150,16 @@ int main(int argc, char** argv) {
         "Without --config it runs one virtual printer on 127.0.0.1:8631."};
     ipp3d::server::CommandLine command_line;
     Subcommands subcommands;
+    const ipp3d::server::UserCommands user_commands(app);
     if (const int rc = parse_command_line(app, argc, argv, command_line, subcommands); rc >= 0) return rc;
     if (subcommands.admin_set_password->parsed()) {
       return run_admin_set_password(command_line, subcommands.admin_user);
+    }
+    if (user_commands.selected()) {
+      auto settings = ipp3d::server::resolve_settings(command_line);
+      if (!settings) return std::cerr << "ipp3d-server: " << settings.error().message << "\n", 2;
+      return user_commands.run(settings->state_dir,
+                               {std::cin, ::isatty(STDIN_FILENO) == 1, std::cout, std::cerr});
     }
     if (subcommands.trust_add->parsed() || subcommands.trust_list->parsed() ||
         subcommands.trust_remove->parsed() || subcommands.printer_key->parsed()) {

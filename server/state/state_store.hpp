@@ -28,6 +28,14 @@ std::optional<Role> parse_role(const std::string& text);
 // "admin" / "operator" / "user".
 const char* role_name(Role role);
 
+// An account as listed (never its password hash).
+struct Account {
+  std::string name;
+  Role role = Role::kUser;
+  std::int64_t created = 0;  // UNIX time
+  bool operator==(const Account&) const = default;
+};
+
 // Persistent state of one printer.
 struct PrinterState {
   std::optional<std::string> loaded_material;  // material-key, nullopt = nothing loaded
@@ -151,6 +159,23 @@ class StateStore {
   std::optional<Role> verify_password(const std::string& user, const std::string& password);
   // True when at least one admin account exists.
   bool has_admin();
+
+  // --- Account management (state_store_accounts.cpp), for `ipp3d-server user`.
+  // Every account, by name.
+  std::vector<Account> accounts();
+  // The account `name`, or nullopt.
+  std::optional<Account> account(const std::string& name);
+  // Creates account `name`. Errors: invalid name or password (as
+  // set_password), the name is taken.
+  Status add_account(const std::string& name, const std::string& password, Role role);
+  // Changes the password of the existing account `name` (its role stays).
+  // Errors: invalid password, no such account.
+  Status change_password(const std::string& name, const std::string& password);
+  // Changes the role of account `name`. Errors: no such account, or it is
+  // the last admin and `role` is not admin (the server would have no admin).
+  Status set_role(const std::string& name, Role role);
+  // Deletes account `name`. Errors: no such account, or it is the last admin.
+  Status remove_account(const std::string& name);
 
   // Printer state; a printer never stored gets `initial`.
   PrinterState printer_state(const std::string& printer, const PrinterState& initial);
