@@ -148,6 +148,7 @@ int user_list(const std::filesystem::path& state_dir, bool json, std::ostream& o
 UserCommands::UserCommands(CLI::App& app) {
   CLI::App* user = app.add_subcommand("user", "manage accounts and their roles (admin, operator, user)");
   user->require_subcommand(1);
+  user->fallthrough();  // --state-dir and --config belong to the main command (inherited below)
   const auto role_option = [this](CLI::App* command) {
     command->add_option("--role", role_name_, "admin, operator or user (default user)")
         ->check(CLI::IsMember({"admin", "operator", "user"}));
