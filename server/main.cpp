@@ -22,6 +22,7 @@ struct Subcommands {
   CLI::App* trust_remove = nullptr;
   std::string key_file;
   std::string signer_name;
+  std::string signer_user;
   CLI::App* printer_key = nullptr;
   std::string printer_name = "virtual-fdm";
 };
@@ -36,6 +37,8 @@ void add_trust_commands(CLI::App& app, Subcommands& subcommands) {
       ->required()
       ->check(CLI::ExistingFile);
   subcommands.trust_add->add_option("--name", subcommands.signer_name, "a name for the signer")->required();
+  subcommands.trust_add->add_option("--user", subcommands.signer_user,
+                                    "the account whose jobs this signer's signatures are");
   subcommands.trust_list = trust->add_subcommand("list", "list trusted signers");
   subcommands.trust_remove = trust->add_subcommand("remove", "stop trusting a signer");
   subcommands.trust_remove->add_option("NAME", subcommands.signer_name, "the signer's name")->required();
@@ -132,7 +135,8 @@ int run_state_command(const ipp3d::server::CommandLine& command_line, const Subc
   }
   const auto& dir = settings->state_dir;
   if (subcommands.trust_add->parsed()) {
-    return ipp3d::server::trust_add(dir, subcommands.key_file, subcommands.signer_name, std::cout, std::cerr);
+    return ipp3d::server::trust_add(dir, subcommands.key_file, subcommands.signer_name,
+                                    subcommands.signer_user, std::cout, std::cerr);
   }
   if (subcommands.trust_list->parsed()) return ipp3d::server::trust_list(dir, std::cout, std::cerr);
   if (subcommands.trust_remove->parsed()) {

@@ -172,6 +172,10 @@ void add_job_facts(ipp_t* response, const VerifiedDocument& document) {
                  document.signer_name.c_str());
     ippAddString(response, IPP_TAG_JOB, IPP_TAG_KEYWORD, "ipp3d-signer-key-id", nullptr,
                  document.signer_key_id.c_str());
+    if (!document.signer_user.empty()) {
+      ippAddString(response, IPP_TAG_JOB, IPP_TAG_NAME, "ipp3d-signer-user", nullptr,
+                   document.signer_user.c_str());
+    }
   }
   if (document.licence) {
     ippAddString(response, IPP_TAG_JOB, IPP_TAG_NAME, "ipp3d-licence-id", nullptr,

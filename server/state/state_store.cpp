@@ -127,6 +127,11 @@ CREATE TABLE audit_log(
   hash TEXT NOT NULL
 );
 )sql",
+    // 4 -> 5: a trusted signer may be bound to an account (whose jobs its
+    // signatures are, docs/security.md "Who may do what"); '' = not bound.
+    R"sql(
+ALTER TABLE trusted_signers ADD COLUMN user TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 5000;  // wait this long for another connection's lock

@@ -71,6 +71,7 @@ struct TrustedSigner {
   std::string public_key;  // the Ed25519 public key, 64 lowercase hex digits
   std::string comment;
   std::int64_t added = 0;  // UNIX time
+  std::string user;        // the account its signed jobs belong to; "" = not bound
   bool operator==(const TrustedSigner&) const = default;
 };
 
@@ -144,7 +145,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // The schema version stored in the file.
   [[nodiscard]] int schema_version();
 

@@ -128,9 +128,10 @@ int user_list(const std::filesystem::path& state_dir, bool json, std::ostream& o
   const auto accounts = store->accounts();
   if (json) {
     auto list = nlohmann::json::array();
-    for (const auto& account : accounts)
+    for (const auto& account : accounts) {
       list.push_back(
           {{"name", account.name}, {"role", role_name(account.role)}, {"created", account.created}});
+    }
     out << list.dump() << "\n";
     return 0;
   }

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
@@ -53,11 +54,18 @@ class ClientCli : public ::testing::Test {
   std::string uri() const { return server_.printer_uri(kPrinterName); }
 
   // Runs `ipp3d ARGS...` without a terminal, IPP3D_CONFIG_DIR = config_dir(),
-  // plus `env` ("NAME=VALUE").
+  // plus `env` ("NAME=VALUE"); as the test user (kTestUser, with its
+  // password) unless `env` names another IPP3D_USER.
   int ipp3d(const std::vector<std::string>& args, std::string& output,
             const std::vector<std::string>& env = {}) const {
     std::vector<std::string> argv = {"env", "-u",         "IPP3D_PASSWORD",
                                      "-u",  "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string()};
+    const bool other_user = std::any_of(env.begin(), env.end(),
+                                        [](const std::string& v) { return v.rfind("IPP3D_USER=", 0) == 0; });
+    if (!other_user) {
+      argv.push_back(std::string("IPP3D_USER=") + kTestUser);
+      argv.push_back(std::string("IPP3D_PASSWORD=") + kTestUserPassword);
+    }
     argv.insert(argv.end(), env.begin(), env.end());
     argv.insert(argv.end(), {"setsid", "-w", IPP3D_CLIENT_BINARY});
     argv.insert(argv.end(), args.begin(), args.end());
@@ -320,7 +328,9 @@ TEST_F(ClientCliSlow, CancelEndsAWatchedPrintAndPrintExitsOne) {
 
 TEST_F(ClientCliSlow, AnotherUsersJobNeedsCredentialsGivenOnlyWhenAsked) {
   std::string out;
-  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out, {"IPP3D_USER=alice"}), 0) << out;
+  ASSERT_TRUE(server_.add_account("alice", "alice-password-1", "user"));
+  const std::vector<std::string> alice = {"IPP3D_USER=alice", "IPP3D_PASSWORD=alice-password-1"};
+  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out, alice), 0) << out;
   // bob without a password and without a terminal: no credentials to give.
   EXPECT_EQ(ipp3d({"cancel", uri(), "1"}, out, {"IPP3D_USER=bob"}), 4) << out;
   EXPECT_NE(out.find("IPP3D_PASSWORD"), std::string::npos) << out;
@@ -330,7 +340,7 @@ TEST_F(ClientCliSlow, AnotherUsersJobNeedsCredentialsGivenOnlyWhenAsked) {
                   {"IPP3D_USER=admin", std::string("IPP3D_PASSWORD=") + kAdminPassword}),
             0)
       << out;
-  ASSERT_EQ(ipp3d({"job", uri(), "1", "--json"}, out, {"IPP3D_USER=alice"}), 0) << out;
+  ASSERT_EQ(ipp3d({"job", uri(), "1", "--json"}, out, alice), 0) << out;
   EXPECT_NE(out.find("\"user\": \"alice\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"state\": \"canceled\""), std::string::npos) << out;
 }

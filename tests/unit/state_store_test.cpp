@@ -76,9 +76,9 @@ TEST_F(StateStoreTest, CreatesTheCurrentSchemaInWalMode) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
-  EXPECT_EQ(StateStore::kSchemaVersion, 4);
+  EXPECT_EQ(StateStore::kSchemaVersion, 5);
   EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "4");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), "5");
   EXPECT_EQ(
       raw_query("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                 "ORDER BY name)"),

@@ -2,13 +2,17 @@
 // passwords as one line of standard input) and the audit events they append.
 #include "state/user_command.hpp"
 
+#include "ipp3d/trust/keys.hpp"
+
 #include "state/state_store.hpp"
+#include "state/trust_command.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -130,6 +134,35 @@ TEST_F(UserCommandTest, ListsAccountsAsTextAndJson) {
   EXPECT_EQ(list[0]["name"], "admin");
   EXPECT_EQ(list[1]["role"], "operator");
   EXPECT_GT(list[1]["created"].get<std::int64_t>(), 0);
+}
+
+// `trust add --user`: a signer bound to an account (whose jobs its
+// signatures are); `trust list` shows the binding.
+TEST_F(UserCommandTest, BindsASignerToAnExistingAccount) {
+  const auto key = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
+  const auto key_file = dir_ / "alice.pub";
+  std::ofstream(key_file) << trust::format_public_key(key.public_key());
+  EXPECT_EQ(trust_add(dir_, key_file, "alice-laptop", "alice", out_, err_), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("no account named 'alice' to bind the signer to"));
+  EXPECT_TRUE(store()->trusted_signers().empty());
+
+  ASSERT_EQ(add("alice", Role::kUser, "alice-password-1"), 0);
+  ASSERT_EQ(trust_add(dir_, key_file, "alice-laptop", "alice", out_, err_), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("jobs recorded as account 'alice'"));
+  const auto signers = store()->trusted_signers();
+  ASSERT_EQ(signers.size(), 1u);
+  EXPECT_EQ(signers[0].user, "alice");
+  EXPECT_EQ(store()->trusted_signer(signers[0].key_id)->user, "alice");
+  std::ostringstream listed;
+  ASSERT_EQ(trust_list(dir_, listed, err_), 0);
+  EXPECT_THAT(listed.str(), HasSubstr("alice-laptop"));
+  EXPECT_THAT(listed.str(), HasSubstr("user alice"));
+
+  // Without --user the signer is not bound.
+  const auto other = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
+  std::ofstream(dir_ / "relay.pub") << trust::format_public_key(other.public_key());
+  ASSERT_EQ(trust_add(dir_, dir_ / "relay.pub", "relay", "", out_, err_), 0) << err_.str();
+  EXPECT_EQ(store()->trusted_signer(trust::key_id_hex(other.id()))->user, "");
 }
 
 }  // namespace
