@@ -160,6 +160,21 @@ const char* answer_prompt(const char*, http_t*, const char*, const char*, void* 
   return prompt->password.c_str();
 }
 
+// Sends `request` (+ `document`) on a fresh TLS connection to `port`,
+// logged in as `user` (none when empty); the IPP status libcups reports.
+ipp_status_t send_as(int port, const std::string& user, const std::string& password, IppPtr request,
+                     const std::string& document = "") {
+  HttpPtr http = connect_tls(port);
+  if (!http) return IPP_STATUS_ERROR_SERVICE_UNAVAILABLE;
+  Prompt prompt{user, password};
+  cupsSetUser(user.empty() ? "nobody" : user.c_str());
+  cupsSetPasswordCB2(answer_prompt, &prompt);
+  IppPtr response = document.empty() ? send_request(http.get(), std::move(request))
+                                     : send_request_with_document(http.get(), std::move(request), document);
+  use_test_user_credentials();
+  return status_of(response);
+}
+
 class RoleMatrix : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -173,21 +188,6 @@ class RoleMatrix : public ::testing::Test {
   static void TearDownTestSuite() {
     delete server_;
     delete config_;
-  }
-
-  // Sends `request` (+ `document`) over TLS logged in as `user` (none when
-  // empty); the IPP status libcups reports.
-  static ipp_status_t send_as(const std::string& user, const std::string& password, IppPtr request,
-                              const std::string& document = "") {
-    HttpPtr http = connect_tls(server_->port());
-    if (!http) return IPP_STATUS_ERROR_SERVICE_UNAVAILABLE;
-    Prompt prompt{user, password};
-    cupsSetUser(user.empty() ? "nobody" : user.c_str());
-    cupsSetPasswordCB2(answer_prompt, &prompt);
-    IppPtr response = document.empty() ? send_request(http.get(), std::move(request))
-                                       : send_request_with_document(http.get(), std::move(request), document);
-    use_test_user_credentials();
-    return status_of(response);
   }
 
   // A job `user` creates with Create-Job and no document (it waits for one).
@@ -252,7 +252,8 @@ class RoleMatrix : public ::testing::Test {
       return Outcome::kAllowed;
     }
     const auto [user, password] = login_of(caller);
-    const ipp_status_t status = send_as(user, password, request_for(row, caller, true), document);
+    const ipp_status_t status =
+        send_as(server_->port(), user, password, request_for(row, caller, true), document);
     detail = ippErrorString(status);
     if (status == IPP_STATUS_ERROR_FORBIDDEN) return Outcome::kForbidden;
     if (status == IPP_STATUS_ERROR_NOT_AUTHENTICATED ||
@@ -345,6 +346,61 @@ TEST_F(RoleMatrix, WebPagesByEveryCaller) {
           << page.path << " by " << caller_name(kCallers[i]);
     }
   }
+}
+
+// Cancel-Current-Job names no job, so it needs the manage-jobs right (PAPPL
+// answers not-found before asking when nothing prints, which the matrix
+// would see). The same print shows both identities of a job: the transport
+// account owns it, the signer's bound account is in ipp3d-signer-user.
+TEST(RoleRules, CancelCurrentJobNeedsAnOperatorAndJobsNameTheSignersAccount) {
+  using namespace std::chrono_literals;
+  const TestConfig config(0.5);
+  ServerProcess server(IPP3D_SERVER_BINARY, config.args());
+  ASSERT_GT(server.pid(), 0);
+  ASSERT_TRUE(server.add_account(kOperatorUser, kOperatorPassword, "operator"));
+  ASSERT_TRUE(server.add_account(kOtherUser, kOtherUserPassword, "user"));
+  // The test signer, bound to otto.
+  const std::string dir = server.state_dir().string();
+  std::string out;
+  ASSERT_EQ(run_command({IPP3D_SERVER_BINARY, "trust", "remove", kTestSignerName, "--state-dir", dir}, out),
+            0)
+      << out;
+  ASSERT_EQ(run_command({IPP3D_SERVER_BINARY, "trust", "add", dir + "/test-signer.pub", "--name",
+                         kTestSignerName, "--user", kOtherUser, "--state-dir", dir},
+                        out),
+            0)
+      << out;
+
+  // The test user (role user) prints.
+  HttpPtr http = connect_tls(server.port());
+  const std::string uri = server.printer_uri(kPrinterName);
+  const int job = print_job(http.get(), uri, signed_torus(), kEnvelopeFormat);
+  ASSERT_GT(job, 0);
+  bool printing = false;
+  const JobStatus status = wait_for_job(
+      http.get(), uri, job, [](const JobStatus& s) { return s.state == IPP_JSTATE_PROCESSING; }, 20s,
+      printing);
+  ASSERT_TRUE(printing) << describe(status);
+  IppPtr facts = send_request(http.get(), new_job_request(kOpGetJobFacts, uri, job));
+  EXPECT_EQ(response_text(facts, "ipp3d-signer-name"), kTestSignerName);
+  EXPECT_EQ(response_text(facts, "ipp3d-signer-user"), kOtherUser);
+  IppPtr attributes = send_request(http.get(), new_job_request(IPP_OP_GET_JOB_ATTRIBUTES, uri, job));
+  EXPECT_EQ(response_text(attributes, "job-originating-user-name"), kTestUser);
+
+  const auto cancel_current = [&](const std::string& user, const std::string& password) {
+    return send_as(server.port(), user, password, new_printer_request(IPP_OP_CANCEL_CURRENT_JOB, uri));
+  };
+  EXPECT_EQ(cancel_current(kTestUser, kTestUserPassword), IPP_STATUS_ERROR_FORBIDDEN);
+  const ipp_status_t anonymous = cancel_current("", "");
+  EXPECT_TRUE(anonymous == IPP_STATUS_ERROR_NOT_AUTHENTICATED ||
+              anonymous == IPP_STATUS_ERROR_CUPS_AUTHENTICATION_CANCELED)
+      << ippErrorString(anonymous);
+  EXPECT_EQ(get_job(http.get(), uri, job).state, IPP_JSTATE_PROCESSING);
+  EXPECT_EQ(cancel_current(kOperatorUser, kOperatorPassword), IPP_STATUS_OK);
+  bool ended = false;
+  const JobStatus final_status = wait_for_job(
+      http.get(), uri, job, [](const JobStatus& s) { return s.terminal(); }, 20s, ended);
+  EXPECT_EQ(final_status.state, IPP_JSTATE_CANCELED) << describe(final_status);
 }
 
 }  // namespace
