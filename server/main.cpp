@@ -126,6 +126,18 @@ int run_admin_set_password(const ipp3d::server::CommandLine& command_line, const
                                            std::cout, std::cerr);
 }
 
+// Runs `user ...` (passwords from the terminal or one line of stdin).
+int run_user_command(const ipp3d::server::CommandLine& command_line,
+                     const ipp3d::server::UserCommands& user_commands) {
+  auto settings = ipp3d::server::resolve_settings(command_line);
+  if (!settings) {
+    std::cerr << "ipp3d-server: " << settings.error().message << "\n";
+    return 2;
+  }
+  return user_commands.run(settings->state_dir,
+                           {std::cin, ::isatty(STDIN_FILENO) == 1, std::cout, std::cerr});
+}
+
 // Runs a state-directory command (`trust ...`, `printer-key`).
 int run_state_command(const ipp3d::server::CommandLine& command_line, const Subcommands& subcommands) {
   auto settings = ipp3d::server::resolve_settings(command_line);
@@ -159,12 +171,7 @@ int main(int argc, char** argv) {
     if (subcommands.admin_set_password->parsed()) {
       return run_admin_set_password(command_line, subcommands.admin_user);
     }
-    if (user_commands.selected()) {
-      auto settings = ipp3d::server::resolve_settings(command_line);
-      if (!settings) return std::cerr << "ipp3d-server: " << settings.error().message << "\n", 2;
-      return user_commands.run(settings->state_dir,
-                               {std::cin, ::isatty(STDIN_FILENO) == 1, std::cout, std::cerr});
-    }
+    if (user_commands.selected()) return run_user_command(command_line, user_commands);
     if (subcommands.trust_add->parsed() || subcommands.trust_list->parsed() ||
         subcommands.trust_remove->parsed() || subcommands.printer_key->parsed()) {
       return run_state_command(command_line, subcommands);
