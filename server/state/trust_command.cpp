@@ -8,6 +8,8 @@
 #include <ctime>
 #include <iomanip>
 #include <ostream>
+#include <utility>
+#include <vector>
 
 namespace ipp3d::server {
 namespace {
@@ -20,6 +22,16 @@ std::unique_ptr<StateStore> open_store(const std::filesystem::path& state_dir, s
     return nullptr;
   }
   return std::move(store).value();
+}
+
+// Appends a trust-store change to the audit log (docs/audit.md, "Trust
+// store"); a failed append is reported, never fatal.
+void audit(StateStore& store, const std::string& type,
+           std::vector<std::pair<std::string, std::string>> details, std::ostream& err) {
+  if (Status appended = store.append_audit(AuditEvent{type, "", "", "", 0, std::move(details)}); !appended) {
+    err << "ipp3d-server: warning: the audit log did not record " << type << ": " << appended.error().message
+        << "\n";
+  }
 }
 
 // "2026-12-04" in UTC.
@@ -60,6 +72,7 @@ int trust_add(const std::filesystem::path& state_dir, const std::filesystem::pat
     err << "ipp3d-server: " << added.error().message << "\n";
     return 1;
   }
+  audit(*store, "signer-trusted", {{"signer", name}, {"key-id", signer.key_id}, {"user", user}}, err);
   out << "trusted signer \"" << name << "\": key " << signer.key_id;
   if (!user.empty()) out << ", jobs recorded as account '" << user << "'";
   out << "\n";
@@ -91,6 +104,7 @@ int trust_remove(const std::filesystem::path& state_dir, const std::string& name
     err << "ipp3d-server: " << removed.error().message << "\n";
     return 1;
   }
+  audit(*store, "signer-removed", {{"signer", name}}, err);
   out << "removed signer \"" << name << "\"; jobs it signed are no longer accepted\n";
   return 0;
 }

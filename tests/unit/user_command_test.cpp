@@ -163,6 +163,11 @@ TEST_F(UserCommandTest, BindsASignerToAnExistingAccount) {
   std::ofstream(dir_ / "relay.pub") << trust::format_public_key(other.public_key());
   ASSERT_EQ(trust_add(dir_, dir_ / "relay.pub", "relay", "", out_, err_), 0) << err_.str();
   EXPECT_EQ(store()->trusted_signer(trust::key_id_hex(other.id()))->user, "");
+  ASSERT_EQ(trust_remove(dir_, "relay", out_, err_), 0);
+  EXPECT_EQ(audit_types(),
+            (std::vector<std::string>{"user-added", "signer-trusted", "signer-trusted", "signer-removed"}));
+  const auto records = store()->audit_records(0, 10);
+  EXPECT_EQ(records[1].event.details[2], (std::pair<std::string, std::string>{"user", "alice"}));
 }
 
 }  // namespace
