@@ -57,7 +57,7 @@ struct Fixture {
     store = std::move(ipp3d::server::StateStore::open(dir / "ipp3d.db")).value();
     const auto& pub = signer.public_key();
     (void)store->add_trusted_signer(
-        {"bench", ipp3d::trust::key_id_hex(pub.id), ipp3d::trust::hex_text(pub.bytes), "", 0});
+        {"bench", ipp3d::trust::key_id_hex(pub.id), ipp3d::trust::hex_text(pub.bytes), "", 0, ""});
     printer_config.volume.z.max = 400;  // the samples repeated stay inside one printer
     limits = ipp3d::gcode::limits_for(printer_config);
     security.max_document_size_mb = 1048576;

@@ -186,6 +186,7 @@ Status Application::create_printers() {
     if (created == nullptr) return start_error("printer", "cannot create printer '" + printer->name() + "'");
     printer->attach(created);
     add_operator_page(system_, *printer);
+    gate_->add_operator_page(operator_page_path(*printer));
     // The gate's published policy, read from the runtime (which outlives the system) on each
     // request: check_machine() may change it while the server runs.
     papplSystemAddResourceCallback(system_, gcode_policy_path(*printer).c_str(), "application/json",

@@ -4,6 +4,7 @@
 #include "state/admin_command.hpp"
 #include "state/audit_command.hpp"
 #include "state/trust_command.hpp"
+#include "state/user_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -22,6 +23,7 @@ struct Subcommands {
   CLI::App* trust_remove = nullptr;
   std::string key_file;
   std::string signer_name;
+  std::string signer_user;
   CLI::App* printer_key = nullptr;
   std::string printer_name = "virtual-fdm";
   ipp3d::server::StateDirCommand state_dir_command;  // set by `audit ...`
@@ -37,6 +39,8 @@ void add_trust_commands(CLI::App& app, Subcommands& subcommands) {
       ->required()
       ->check(CLI::ExistingFile);
   subcommands.trust_add->add_option("--name", subcommands.signer_name, "a name for the signer")->required();
+  subcommands.trust_add->add_option("--user", subcommands.signer_user,
+                                    "the account whose jobs this signer's signatures are");
   subcommands.trust_list = trust->add_subcommand("list", "list trusted signers");
   subcommands.trust_remove = trust->add_subcommand("remove", "stop trusting a signer");
   subcommands.trust_remove->add_option("NAME", subcommands.signer_name, "the signer's name")->required();
@@ -127,6 +131,18 @@ int run_admin_set_password(const ipp3d::server::CommandLine& command_line, const
                                            std::cout, std::cerr);
 }
 
+// Runs `user ...` (passwords from the terminal or one line of stdin).
+int run_user_command(const ipp3d::server::CommandLine& command_line,
+                     const ipp3d::server::UserCommands& user_commands) {
+  auto settings = ipp3d::server::resolve_settings(command_line);
+  if (!settings) {
+    std::cerr << "ipp3d-server: " << settings.error().message << "\n";
+    return 2;
+  }
+  return user_commands.run(settings->state_dir,
+                           {std::cin, ::isatty(STDIN_FILENO) == 1, std::cout, std::cerr});
+}
+
 // Runs a state-directory command (`trust ...`, `printer-key`).
 int run_state_command(const ipp3d::server::CommandLine& command_line, const Subcommands& subcommands) {
   auto settings = ipp3d::server::resolve_settings(command_line);
@@ -137,7 +153,8 @@ int run_state_command(const ipp3d::server::CommandLine& command_line, const Subc
   const auto& dir = settings->state_dir;
   if (subcommands.state_dir_command) return subcommands.state_dir_command(dir);
   if (subcommands.trust_add->parsed()) {
-    return ipp3d::server::trust_add(dir, subcommands.key_file, subcommands.signer_name, std::cout, std::cerr);
+    return ipp3d::server::trust_add(dir, subcommands.key_file, subcommands.signer_name,
+                                    subcommands.signer_user, std::cout, std::cerr);
   }
   if (subcommands.trust_list->parsed()) return ipp3d::server::trust_list(dir, std::cout, std::cerr);
   if (subcommands.trust_remove->parsed()) {
@@ -155,10 +172,12 @@ int main(int argc, char** argv) {
         "Without --config it runs one virtual printer on 127.0.0.1:8631."};
     ipp3d::server::CommandLine command_line;
     Subcommands subcommands;
+    const ipp3d::server::UserCommands user_commands(app);
     if (const int rc = parse_command_line(app, argc, argv, command_line, subcommands); rc >= 0) return rc;
     if (subcommands.admin_set_password->parsed()) {
       return run_admin_set_password(command_line, subcommands.admin_user);
     }
+    if (user_commands.selected()) return run_user_command(command_line, user_commands);
     if (subcommands.trust_add->parsed() || subcommands.trust_list->parsed() ||
         subcommands.trust_remove->parsed() || subcommands.printer_key->parsed() ||
         subcommands.state_dir_command) {

@@ -4,8 +4,12 @@
 
 #include "printer_state.hpp"
 
+#include <cups/http.h>
+#include <sodium.h>
+
 #include <ctime>
 #include <sys/stat.h>
+#include <vector>
 
 namespace ipp3d::client {
 namespace {
@@ -46,6 +50,23 @@ trust::SignOptions envelope_options(const std::filesystem::path& file, const Sub
   return sign;
 }
 
+// Gives the upload the credentials its Create-Job was challenged for, on the
+// same connection and only while it shows the pinned certificate: a
+// streamed envelope cannot be sent again after a 401. Cleared by the Upload.
+void authorize_upload(Printer::State& state) {
+  if (!state.tls || !state.credentials) return;
+  auto fingerprint = detail::connection_fingerprint(state.http.get());
+  if (!fingerprint || *fingerprint != state.fingerprint) return;
+  std::string plain = state.credentials->user + ":" + state.credentials->password;
+  std::vector<char> encoded(plain.size() * 4 / 3 + 8, '\0');
+  if (httpEncode64_2(encoded.data(), static_cast<int>(encoded.size()), plain.data(),
+                     static_cast<int>(plain.size())) != nullptr) {
+    httpSetAuthString(state.http.get(), "Basic", encoded.data());
+  }
+  sodium_memzero(plain.data(), plain.size());
+  sodium_memzero(encoded.data(), encoded.size());
+}
+
 // The Send-Document upload: starts the HTTP request on the first envelope
 // bytes (so the connection does not idle while the file is hashed) and
 // writes each chunk as it comes.
@@ -57,6 +78,7 @@ class Upload {
   Status write(std::span<const std::uint8_t> bytes) {
     if (!started_) {
       started_ = true;
+      authorize_upload(state_);
       const http_status_t sent =
           cupsSendRequest(state_.http.get(), request_.get(), state_.resource.c_str(), CUPS_LENGTH_VARIABLE);
       if (sent != HTTP_STATUS_CONTINUE) return stopped("the printer did not accept the document");
@@ -71,6 +93,7 @@ class Upload {
   // The response once the whole envelope was written.
   Result<IppPtr> finish() {
     IppPtr response(cupsGetResponse(state_.http.get(), state_.resource.c_str()));
+    httpSetAuthString(state_.http.get(), nullptr, nullptr);
     const ipp_status_t status = response ? ippGetStatusCode(response.get()) : cupsLastError();
     if (response && status <= IPP_STATUS_OK_EVENTS_COMPLETE) return response;
     return detail::response_error(response.get(), "Send-Document");
@@ -80,6 +103,7 @@ class Upload {
   // document), else `what` with libcups' reason.
   Error stopped(const std::string& what) {
     IppPtr response(cupsGetResponse(state_.http.get(), state_.resource.c_str()));
+    httpSetAuthString(state_.http.get(), nullptr, nullptr);
     if (response && ippGetStatusCode(response.get()) > IPP_STATUS_OK_EVENTS_COMPLETE) {
       refusal_ = detail::response_error(response.get(), "Send-Document");
       return *refusal_;

@@ -103,6 +103,7 @@ trust::EnvelopeStatus check_claims(const trust::EnvelopeReader& reader, const Do
   }
   document.signer_name = signer->name;
   document.signer_key_id = signer_id;
+  document.signer_user = signer->user;
   const trust::ClaimPolicy claim_policy{
       policy.printer_key.id(), policy.security.accept_unaddressed, policy.now,
       std::int64_t{policy.security.max_envelope_lifetime_days} * 86400, 300};

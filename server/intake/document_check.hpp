@@ -51,6 +51,7 @@ struct VerifiedDocument {
   std::uint64_t size = 0;           // bytes
   std::string signer_name;          // trusted signer ("" for plain G-code)
   std::string signer_key_id;        // hex ("" for plain G-code)
+  std::string signer_user;          // the account the signer is bound to ("" when not bound)
   std::optional<trust::Licence> licence;
   std::string document_name;
   gcode::Facts facts;  // what the G-code does (layers, estimate, ...), from the gate

@@ -17,8 +17,9 @@ void refuse(pappl_client_t* client, ipp_status_t status, const std::string& mess
                message.c_str());
 }
 
-// Requires the admin account; answers the HTTP challenge otherwise.
-bool authorized_as_admin(pappl_client_t* client) {
+// Asks the request gate (through PAPPL) whether the client's role may send
+// this operation (ipp/role_policy.hpp); answers the HTTP status otherwise.
+bool authorized(pappl_client_t* client) {
   const http_status_t status = papplClientIsAuthorized(client);
   if (status == HTTP_STATUS_CONTINUE) return true;
   papplClientRespond(client, status, nullptr, nullptr, 0, 0);
@@ -77,10 +78,6 @@ void confirm_plate_clear(pappl_client_t* client, PrinterRuntime& printer) {
 
 // ipp3d-Get-Job-Facts.
 void get_job_facts(pappl_client_t* client, PrinterRuntime& printer) {
-  if (!papplClientIsEncrypted(client)) {
-    papplClientRespond(client, HTTP_STATUS_UPGRADE_REQUIRED, nullptr, nullptr, 0, 0);
-    return;
-  }
   ipp_attribute_t* id = ippFindAttribute(papplClientGetRequest(client), "job-id", IPP_TAG_INTEGER);
   if (id == nullptr || ippGetCount(id) != 1) {
     refuse(client, IPP_STATUS_ERROR_BAD_REQUEST, "ipp3d-Get-Job-Facts needs one job-id (integer).");
@@ -182,6 +179,10 @@ void add_job_facts(ipp_t* response, const VerifiedDocument& document) {
                  document.signer_name.c_str());
     ippAddString(response, IPP_TAG_JOB, IPP_TAG_KEYWORD, "ipp3d-signer-key-id", nullptr,
                  document.signer_key_id.c_str());
+    if (!document.signer_user.empty()) {
+      ippAddString(response, IPP_TAG_JOB, IPP_TAG_NAME, "ipp3d-signer-user", nullptr,
+                   document.signer_user.c_str());
+    }
   }
   if (document.licence) {
     ippAddString(response, IPP_TAG_JOB, IPP_TAG_NAME, "ipp3d-licence-id", nullptr,
@@ -200,11 +201,8 @@ bool handle_vendor_operation(pappl_client_t* client,
       refuse(client, IPP_STATUS_ERROR_NOT_FOUND, "No such printer.");
       return true;
     }
-    if (op == kOpGetJobFacts) {
-      get_job_facts(client, *printer);
-      return true;
-    }
-    if (!authorized_as_admin(client)) return true;
+    if (!authorized(client)) return true;
+    if (op == kOpGetJobFacts) get_job_facts(client, *printer);
     if (op == kOpLoadMaterial) load_material(client, *printer);
     if (op == kOpUnloadMaterial) unload_material(client, *printer);
     if (op == kOpConfirmPlateClear) confirm_plate_clear(client, *printer);

@@ -1,8 +1,9 @@
 // Operator actions as IPP operations (docs/ipp-extensions.md), served
 // through PAPPL's operation callback: ipp3d's vendor operations and the
 // standard Suspend-Current-Job and Resume-Job, which PAPPL 1.3.1 does not
-// implement. The operator actions need the admin account over TLS;
-// ipp3d-Get-Job-Facts needs TLS.
+// implement. Each is authorized by the request gate's role policy over TLS:
+// the operator actions need an operator or admin, ipp3d-Get-Job-Facts the
+// job's owner, an operator or an admin.
 #pragma once
 
 #include "printer_runtime.hpp"

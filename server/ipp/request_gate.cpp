@@ -211,6 +211,18 @@ void audit_configuration_request(pappl_client_t* client, PrinterRuntime& printer
                                     {{"operation", "Set-Printer-Attributes"}, {"attributes", names}}});
 }
 
+// Narrows Get-Jobs to `user`'s jobs: my-jobs=true and requesting-user-name
+// replaced by the authenticated name (PAPPL then lists only those jobs).
+void show_only_own_jobs(ipp_t* request, const char* user) {
+  for (const char* name : {"my-jobs", "requesting-user-name"}) {
+    while (ipp_attribute_t* attr = ippFindAttribute(request, name, IPP_TAG_ZERO))
+      ippDeleteAttribute(request, attr);
+  }
+  ippAddBoolean(request, IPP_TAG_OPERATION, "my-jobs", 1);
+  ippAddString(request, IPP_TAG_OPERATION, IPP_TAG_NAME, "requesting-user-name", nullptr,
+               user != nullptr ? user : "");
+}
+
 }  // namespace
 
 void discard_request_body(pappl_client_t* client) {
@@ -223,31 +235,40 @@ void discard_request_body(pappl_client_t* client) {
 
 http_status_t RequestGate::authorize(pappl_client_t* client, const char* group) noexcept {
   try {
-    const bool admin_required = group != nullptr && std::strcmp(group, kAdminGroup) == 0;
     if (!papplClientIsEncrypted(client)) {
       discard_request_body(client);
       return HTTP_STATUS_UPGRADE_REQUIRED;
     }
-    if (const http_status_t identity = check_identity(client, admin_required);
-        identity != HTTP_STATUS_CONTINUE) {
+    const Identity identity = identify(client);
+    if (identity.busy) {
       discard_request_body(client);
-      return identity;
+      return HTTP_STATUS_SERVICE_UNAVAILABLE;
+    }
+    const std::optional<Role>& role = identity.role;
+    const Right right = required_right_of(client);
+    switch (decide(role, right)) {
+      case Decision::kNeedCredentials:
+        discard_request_body(client);
+        return HTTP_STATUS_UNAUTHORIZED;
+      case Decision::kForbidden:
+        papplLogClient(client, PAPPL_LOGLEVEL_WARN, "\"%s\" (%s) refused: the request needs the %s right.",
+                       papplClientGetUsername(client), role_name(*role), right_name(right));
+        // PAPPL would carry the request out after CONTINUE: only an HTTP
+        // status stops it (the client sees client-error-forbidden).
+        discard_request_body(client);
+        return HTTP_STATUS_FORBIDDEN;
+      case Decision::kAllow:
+        break;
     }
     const ipp_op_t op = papplClientGetOperation(client);
-    if (op == IPP_OP_HOLD_JOB || op == IPP_OP_RELEASE_JOB || op == IPP_OP_HOLD_NEW_JOBS ||
-        op == IPP_OP_RELEASE_HELD_NEW_JOBS) {
-      // The scheduler owns the queue order: nobody holds or releases by hand
-      // (PAPPL would start a released job at once, out of order and without
-      // the plate-clear confirmation).
-      return HTTP_STATUS_FORBIDDEN;
-    }
-    if (admin_required) {
-      if (PrinterRuntime* printer = lookup_(papplClientGetPrinter(client));
-          printer != nullptr && op == IPP_OP_SET_PRINTER_ATTRIBUTES) {
+    if (op == IPP_OP_SET_PRINTER_ATTRIBUTES) {
+      if (PrinterRuntime* printer = lookup_(papplClientGetPrinter(client)))
         audit_configuration_request(client, *printer);
-      }
-      return HTTP_STATUS_CONTINUE;
     }
+    // PAPPL asks a second time, with the admin group, when the job is
+    // another user's: the first call has screened the request already.
+    if (group != nullptr && std::strcmp(group, kAdminGroup) == 0) return HTTP_STATUS_CONTINUE;
+    if (papplClientGetRequest(client) == nullptr) return HTTP_STATUS_CONTINUE;  // a web page
     switch (op) {
       case IPP_OP_PRINT_JOB:
       case IPP_OP_VALIDATE_JOB:
@@ -258,6 +279,10 @@ http_status_t RequestGate::authorize(pappl_client_t* client, const char* group) 
       case IPP_OP_SEND_DOCUMENT:
         if (PrinterRuntime* printer = lookup_(papplClientGetPrinter(client)))
           screen_send_document(client, *printer);
+        break;
+      case IPP_OP_GET_JOBS:
+        if (!role_has_right(*role, Right::kManageJobs))
+          show_only_own_jobs(papplClientGetRequest(client), papplClientGetUsername(client));
         break;
       default:
         break;
@@ -271,28 +296,36 @@ http_status_t RequestGate::authorize(pappl_client_t* client, const char* group) 
   }
 }
 
-http_status_t RequestGate::check_identity(pappl_client_t* client, bool admin_required) {
+RequestGate::Identity RequestGate::identify(pappl_client_t* client) {
   const char* header = httpGetField(papplClientGetHTTP(client), HTTP_FIELD_AUTHORIZATION);
-  if (header != nullptr && *header != '\0') {
-    const auto credentials = parse_basic_authorization(header);
-    if (!credentials) return HTTP_STATUS_UNAUTHORIZED;
-    const LoginResult login = verifier_.verify(*credentials, client_address(papplClientGetHTTP(client)));
-    if (!login.log_message.empty())
-      papplLogClient(client, pappl_log_level(login.log_level), "%s", login.log_message.c_str());
-    // Locks and throttling answer like a wrong password; only a full hashing queue differs.
-    if (login.outcome == LoginOutcome::kBusy) return HTTP_STATUS_SERVICE_UNAVAILABLE;
-    if (!login.role) return HTTP_STATUS_UNAUTHORIZED;
-    if (admin_required && *login.role != Role::kAdmin) return HTTP_STATUS_FORBIDDEN;
-    papplClientSetUsername(client, credentials->user.c_str());
-    return HTTP_STATUS_CONTINUE;
+  if (header == nullptr || *header == '\0') return {};
+  const auto credentials = parse_basic_authorization(header);
+  if (!credentials) return {};
+  const LoginResult login = verifier_.verify(*credentials, client_address(papplClientGetHTTP(client)));
+  if (!login.log_message.empty())
+    papplLogClient(client, pappl_log_level(login.log_level), "%s", login.log_message.c_str());
+  // Locks and throttling answer like a wrong password; only a full hashing queue differs.
+  if (login.outcome == LoginOutcome::kBusy) return Identity{std::nullopt, true};
+  if (!login.role) return {};
+  // PAPPL records this name as the owner of new jobs and compares it with
+  // the owner of the job a request names.
+  papplClientSetUsername(client, credentials->user.c_str());
+  return Identity{login.role, false};
+}
+
+Right RequestGate::required_right_of(pappl_client_t* client) const {
+  if (papplClientGetRequest(client) == nullptr) {
+    const char* path = papplClientGetURI(client);
+    return required_web_right(path != nullptr && operator_pages_.count(path) != 0);
   }
-  if (admin_required) return HTTP_STATUS_UNAUTHORIZED;
-  // Without accounts for printing (they come with roles), a client is known by
-  // its requesting-user-name.
-  const char* name = ippGetString(
-      ippFindAttribute(papplClientGetRequest(client), "requesting-user-name", IPP_TAG_NAME), 0, nullptr);
-  papplClientSetUsername(client, name != nullptr && *name != '\0' ? name : "anonymous");
-  return HTTP_STATUS_CONTINUE;
+  JobOwner owner = JobOwner::kNone;
+  if (pappl_job_t* job = papplClientGetJob(client)) {
+    const char* job_user = papplJobGetUsername(job);
+    const char* user = papplClientGetUsername(client);
+    if (job_user != nullptr && (user == nullptr || std::strcmp(job_user, user) != 0))
+      owner = JobOwner::kOther;
+  }
+  return required_right(papplClientGetOperation(client), owner);
 }
 
 void RequestGate::screen_job_request(pappl_client_t* client, PrinterRuntime& printer) {

@@ -1,7 +1,9 @@
 // The request gate: PAPPL's authentication callback, the only ipp3d code that
 // runs before PAPPL handles a request that needs authorization. It
 //  - requires TLS (426 Upgrade Required on plain HTTP),
-//  - checks HTTP Basic credentials; admin operations need the admin account,
+//  - checks HTTP Basic credentials (401 without valid ones) and applies the
+//    role policy of ipp/role_policy.hpp (403 when the role lacks the right);
+//    a user's Get-Jobs is narrowed to its own jobs,
 //  - refuses documents the printer does not print (not a signed envelope,
 //    or plain G-code where signatures are required) and job tickets that fail
 //    validation, answering with a real IPP error and creating no job
@@ -12,11 +14,15 @@
 #pragma once
 
 #include "ipp/credentials.hpp"
+#include "ipp/role_policy.hpp"
 #include "printer_runtime.hpp"
 
 #include <pappl/pappl.h>
 
 #include <functional>
+#include <optional>
+#include <set>
+#include <string>
 
 namespace ipp3d::server {
 
@@ -41,13 +47,28 @@ class RequestGate {
   // PAPPL proceed (possibly with an IPP error already set in the response).
   http_status_t authorize(pappl_client_t* client, const char* group) noexcept;
 
+  // Registers the path of an Operator web page (operators may use it; every
+  // other protected page needs an admin). Call before the system runs.
+  void add_operator_page(const std::string& path) { operator_pages_.insert(path); }
+
  private:
-  http_status_t check_identity(pappl_client_t* client, bool admin_required);
+  // Who sent the request: the role of valid credentials (setting PAPPL's
+  // user name), nullopt when there are none or they are refused.
+  struct Identity {
+    std::optional<Role> role;  // nullopt: no credentials, or refused ones
+    bool busy = false;         // every password-hashing slot was busy: nothing was checked
+  };
+  Identity identify(pappl_client_t* client);
+  // The right the current request needs.
+  Right required_right_of(pappl_client_t* client) const;
   void screen_job_request(pappl_client_t* client, PrinterRuntime& printer);
   void screen_send_document(pappl_client_t* client, const PrinterRuntime& printer);
 
   CredentialVerifier& verifier_;
   PrinterLookup lookup_;
+  // Paths of the Operator pages; filled before the system runs, read-only
+  // afterwards (no lock needed).
+  std::set<std::string> operator_pages_;
 };
 
 // Reads and discards the rest of the request body (so that an answer that

@@ -121,13 +121,24 @@ Result<std::string> PairingService::approve(const std::string& id, const std::st
     sentence = "Key " + key_id + " was already trusted as \"" + signer_name +
                "\"; the client may now pin the certificate.";
   } else {
-    const TrustedSigner signer{name, key_id, trust::hex_text(request.key->bytes),
-                               paired_signer_comment(request.source, account, by), 0};
+    // The signer is bound to the account when it exists (docs/security.md,
+    // "Who may do what"); otherwise it stays unbound and the page says so.
+    const bool bound = store_.account(account).has_value();
+    const TrustedSigner signer{name,
+                               key_id,
+                               trust::hex_text(request.key->bytes),
+                               paired_signer_comment(request.source, account, by),
+                               0,
+                               bound ? account : std::string()};
     if (Status added = store_.add_trusted_signer(signer); !added) {
       static_cast<void>(registry_.reopen(id));
       return std::move(added).error();
     }
-    sentence = "Key " + key_id + " is now trusted as \"" + name + "\" (account " + account + ").";
+    sentence = "Key " + key_id + " is now trusted as \"" + name + "\"" +
+               (bound ? ", its jobs recorded as account " + account + "."
+                      : "; there is no account " + account +
+                            ", so it is bound to none (`ipp3d-server trust remove` and `trust add --user` "
+                            "bind it later).");
   }
   audit("pairing-approved", request, by, source, {{"signer", signer_name}, {"approved-account", account}});
   return sentence;

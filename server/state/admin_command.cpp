@@ -56,9 +56,10 @@ bool prompt(const std::string& text, std::istream& in, std::ostream& out, std::s
   return got;
 }
 
-// Reads the new password into `secret`; false with the reason on `err`.
-bool read_password(const std::string& user, std::istream& in, bool interactive, std::ostream& out,
-                   std::ostream& err, password::SecretString& secret) {
+}  // namespace
+
+bool read_new_password(const std::string& user, std::istream& in, bool interactive, std::ostream& out,
+                       std::ostream& err, password::SecretString& secret) {
   if (!interactive) {
     if (read_line(in, secret.str())) return true;
     err << "ipp3d-server: no password on standard input\n";
@@ -82,7 +83,6 @@ bool read_password(const std::string& user, std::istream& in, bool interactive, 
   return true;
 }
 
-// Creates `dir` (mode 0700) when missing, with any missing parents.
 bool ensure_state_dir(const std::filesystem::path& dir, std::ostream& err) {
   std::error_code ec;
   if (std::filesystem::is_directory(dir, ec)) return true;
@@ -92,8 +92,6 @@ bool ensure_state_dir(const std::filesystem::path& dir, std::ostream& err) {
       << (ec ? ec.message() : std::strerror(errno)) << "\n";
   return false;
 }
-
-}  // namespace
 
 // Validates, opens the store, reads the password and stores the admin account.
 int admin_set_password(const std::filesystem::path& state_dir, const std::string& user, std::istream& in,
@@ -109,7 +107,7 @@ int admin_set_password(const std::filesystem::path& state_dir, const std::string
     return 1;
   }
   password::SecretString secret;
-  if (!read_password(user, in, interactive, out, err, secret)) return 1;
+  if (!read_new_password(user, in, interactive, out, err, secret)) return 1;
   if (Status stored = (*store)->set_password(user, secret.str(), Role::kAdmin); !stored) {
     err << "ipp3d-server: " << stored.error().message << "\n";
     return 1;

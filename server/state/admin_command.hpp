@@ -1,6 +1,8 @@
 // `ipp3d-server admin set-password`: creates or changes the admin account.
 #pragma once
 
+#include "state/password.hpp"
+
 #include <filesystem>
 #include <iosfwd>
 #include <string>
@@ -14,5 +16,15 @@ namespace ipp3d::server {
 // (0 done, 1 refused or failed, with the reason on `err`).
 int admin_set_password(const std::filesystem::path& state_dir, const std::string& user, std::istream& in,
                        bool interactive, std::ostream& out, std::ostream& err);
+
+// Reads a new password for `user` into `secret`: when `interactive`, prompts
+// twice on `out` with terminal echo off and requires both to match; else
+// reads one line of `in`. False with the reason on `err`.
+bool read_new_password(const std::string& user, std::istream& in, bool interactive, std::ostream& out,
+                       std::ostream& err, password::SecretString& secret);
+
+// Creates the state directory `dir` (mode 0700) when missing, with any
+// missing parents. False with the reason on `err`.
+bool ensure_state_dir(const std::filesystem::path& dir, std::ostream& err);
 
 }  // namespace ipp3d::server

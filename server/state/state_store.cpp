@@ -156,6 +156,11 @@ CREATE TABLE login_addresses(
 );
 CREATE INDEX login_addresses_expires ON login_addresses(expires);
 )sql",
+    // 6 -> 7: a trusted signer may be bound to an account (whose jobs its
+    // signatures are, docs/security.md "Who may do what"); '' = not bound.
+    R"sql(
+ALTER TABLE trusted_signers ADD COLUMN user TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kBusyTimeoutMs = 5000;  // wait this long for another connection's lock

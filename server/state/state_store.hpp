@@ -30,6 +30,14 @@ std::optional<Role> parse_role(const std::string& text);
 // "admin" / "operator" / "user".
 const char* role_name(Role role);
 
+// An account as listed (never its password hash).
+struct Account {
+  std::string name;
+  Role role = Role::kUser;
+  std::int64_t created = 0;  // UNIX time
+  bool operator==(const Account&) const = default;
+};
+
 // Persistent state of one printer.
 struct PrinterState {
   std::optional<std::string> loaded_material;  // material-key, nullopt = nothing loaded
@@ -65,6 +73,7 @@ struct TrustedSigner {
   std::string public_key;  // the Ed25519 public key, 64 lowercase hex digits
   std::string comment;
   std::int64_t added = 0;  // UNIX time
+  std::string user;        // the account its signed jobs belong to; "" = not bound
   bool operator==(const TrustedSigner&) const = default;
 };
 
@@ -182,7 +191,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
 
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
   // The schema version stored in the file.
   [[nodiscard]] int schema_version();
 
@@ -199,6 +208,23 @@ class StateStore {
   std::optional<StoredAccount> stored_account(const std::string& user);
   // True when at least one admin account exists.
   bool has_admin();
+
+  // --- Account management (state_store_accounts.cpp), for `ipp3d-server user`.
+  // Every account, by name.
+  std::vector<Account> accounts();
+  // The account `name`, or nullopt.
+  std::optional<Account> account(const std::string& name);
+  // Creates account `name`. Errors: invalid name or password (as
+  // set_password), the name is taken.
+  Status add_account(const std::string& name, const std::string& password, Role role);
+  // Changes the password of the existing account `name` (its role stays).
+  // Errors: invalid password, no such account.
+  Status change_password(const std::string& name, const std::string& password);
+  // Changes the role of account `name`. Errors: no such account, or it is
+  // the last admin and `role` is not admin (the server would have no admin).
+  Status set_role(const std::string& name, Role role);
+  // Deletes account `name`. Errors: no such account, or it is the last admin.
+  Status remove_account(const std::string& name);
 
   // Printer state; a printer never stored gets `initial`.
   PrinterState printer_state(const std::string& printer, const PrinterState& initial);

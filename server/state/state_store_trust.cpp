@@ -61,9 +61,9 @@ class Transaction {
   bool open_;
 };
 
-// The trusted signer in the current row (columns name, key_id, public_key, comment, added).
+// The trusted signer in the current row (columns name, key_id, public_key, comment, added, user).
 TrustedSigner read_signer(const Statement& row) {
-  return TrustedSigner{row.text(0), row.text(1), row.text(2), row.text(3), row.int64(4)};
+  return TrustedSigner{row.text(0), row.text(1), row.text(2), row.text(3), row.int64(4), row.text(5)};
 }
 
 }  // namespace
@@ -86,13 +86,14 @@ Status StateStore::add_trusted_signer(const TrustedSigner& signer) {
   }
   if (!existing.ok()) return trust_error(db_.get(), "cannot read the trust store");
   Statement insert(db_.get(),
-                   "INSERT INTO trusted_signers(name, key_id, public_key, comment, added) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5)");
+                   "INSERT INTO trusted_signers(name, key_id, public_key, comment, added, user) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
   insert.bind(1, signer.name)
       .bind(2, signer.key_id)
       .bind(3, signer.public_key)
       .bind(4, signer.comment)
-      .bind(5, signer.added != 0 ? signer.added : std::int64_t{std::time(nullptr)});
+      .bind(5, signer.added != 0 ? signer.added : std::int64_t{std::time(nullptr)})
+      .bind(6, signer.user);
   if (!insert.run()) return trust_error(db_.get(), "cannot add the signer");
   return {};
 }
@@ -111,7 +112,7 @@ Status StateStore::remove_trusted_signer(const std::string& name) {
 std::vector<TrustedSigner> StateStore::trusted_signers() {
   const std::lock_guard lock(mutex_);
   Statement query(db_.get(),
-                  "SELECT name, key_id, public_key, comment, added FROM trusted_signers ORDER BY name");
+                  "SELECT name, key_id, public_key, comment, added, user FROM trusted_signers ORDER BY name");
   std::vector<TrustedSigner> signers;
   while (query.step()) signers.push_back(read_signer(query));
   if (!query.ok()) log_failure(db_.get(), "cannot read the trust store");
@@ -120,8 +121,9 @@ std::vector<TrustedSigner> StateStore::trusted_signers() {
 
 std::optional<TrustedSigner> StateStore::trusted_signer(const std::string& key_id) {
   const std::lock_guard lock(mutex_);
-  Statement query(db_.get(),
-                  "SELECT name, key_id, public_key, comment, added FROM trusted_signers WHERE key_id = ?1");
+  Statement query(
+      db_.get(),
+      "SELECT name, key_id, public_key, comment, added, user FROM trusted_signers WHERE key_id = ?1");
   query.bind(1, key_id);
   if (query.step()) return read_signer(query);
   if (!query.ok()) log_failure(db_.get(), "cannot read the trust store");

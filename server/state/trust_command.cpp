@@ -9,6 +9,8 @@
 #include <ctime>
 #include <iomanip>
 #include <ostream>
+#include <utility>
+#include <vector>
 
 namespace ipp3d::server {
 namespace {
@@ -36,7 +38,7 @@ std::string date_text(std::int64_t when) {
 }  // namespace
 
 int trust_add(const std::filesystem::path& state_dir, const std::filesystem::path& key_file,
-              const std::string& name, std::ostream& out, std::ostream& err) {
+              const std::string& name, const std::string& user, std::ostream& out, std::ostream& err) {
   auto key = trust::read_public_key_file(key_file);
   if (!key) {
     err << "ipp3d-server: " << key.error().message << "\n";
@@ -50,18 +52,28 @@ int trust_add(const std::filesystem::path& state_dir, const std::filesystem::pat
   }
   auto store = open_store(state_dir, err);
   if (!store) return 1;
-  const TrustedSigner signer{name, trust::key_id_hex(key->id), trust::hex_text(key->bytes), key->comment, 0};
+  if (!user.empty() && !store->account(user)) {
+    err << "ipp3d-server: no account named '" << user
+        << "' to bind the signer to (add it with `ipp3d-server user add " << user << " --role user`)\n";
+    return 1;
+  }
+  const TrustedSigner signer{name, trust::key_id_hex(key->id), trust::hex_text(key->bytes), key->comment, 0,
+                             user};
   if (Status added = store->add_trusted_signer(signer); !added) {
     err << "ipp3d-server: " << added.error().message << "\n";
     return 1;
   }
-  audit(*store, AuditEvent{"trust-signer-added",
-                           local_actor(),
-                           "",
-                           "",
-                           0,
-                           {{"signer", name}, {"key-id", signer.key_id}, {"comment", signer.comment}}});
-  out << "trusted signer \"" << name << "\": key " << signer.key_id << "\n";
+  audit(
+      *store,
+      AuditEvent{"trust-signer-added",
+                 local_actor(),
+                 "",
+                 "",
+                 0,
+                 {{"signer", name}, {"key-id", signer.key_id}, {"user", user}, {"comment", signer.comment}}});
+  out << "trusted signer \"" << name << "\": key " << signer.key_id;
+  if (!user.empty()) out << ", jobs recorded as account '" << user << "'";
+  out << "\n";
   return 0;
 }
 
@@ -74,8 +86,8 @@ int trust_list(const std::filesystem::path& state_dir, std::ostream& out, std::o
     return 0;
   }
   for (const auto& signer : signers) {
-    out << std::left << std::setw(20) << signer.name << " " << signer.key_id << "  added "
-        << date_text(signer.added);
+    out << std::left << std::setw(20) << signer.name << " " << signer.key_id << "  user "
+        << (signer.user.empty() ? "-" : signer.user) << "  added " << date_text(signer.added);
     if (!signer.comment.empty()) out << "  " << signer.comment;
     out << "\n";
   }

@@ -12,10 +12,14 @@ namespace ipp3d::server {
 // Trusts the Ed25519 public key file `key_file` as signer `name`. Returns
 // the exit status (0 added; 1 refused: unreadable or malformed file, an
 // X25519 key, the name or key already trusted), messages on `out`/`err`.
+// With a non-empty `user`, the signer is bound to that account (which must
+// exist): the jobs it signs are recorded as that user's (docs/security.md,
+// "Who may do what").
 int trust_add(const std::filesystem::path& state_dir, const std::filesystem::path& key_file,
-              const std::string& name, std::ostream& out, std::ostream& err);
+              const std::string& name, const std::string& user, std::ostream& out, std::ostream& err);
 
-// Lists trusted signers (name, key ID, date added, comment). Exit status 0, or 1 when the database fails.
+// Lists trusted signers (name, key ID, bound account, date added, comment). Exit status 0, or 1 when the
+// database fails.
 int trust_list(const std::filesystem::path& state_dir, std::ostream& out, std::ostream& err);
 
 // Removes signer `name`; 0 removed, 1 no such signer.

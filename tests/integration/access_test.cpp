@@ -8,59 +8,10 @@
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 namespace ipp3d::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-// ippWriteIO callback appending to a std::string.
-ssize_t append_to_string(void* context, ipp_uchar_t* buffer, size_t bytes) {
-  static_cast<std::string*>(context)->append(reinterpret_cast<const char*>(buffer), bytes);
-  return static_cast<ssize_t>(bytes);
-}
-
-// The encoded IPP message.
-std::string encode(ipp_t* message) {
-  std::string out;
-  if (ippWriteIO(&out, append_to_string, 1, nullptr, message) != IPP_STATE_DATA)
-    ADD_FAILURE() << "ippWriteIO";
-  return out;
-}
-
-// Sends `request` over a plain TCP connection to 127.0.0.1:port and returns
-// what the server answered (at least the header), or "" on failure.
-std::string raw_http_exchange(int port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string answer;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    std::size_t sent = 0;
-    while (sent < request.size()) {
-      const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) break;  // the server may answer and close before reading everything
-      sent += static_cast<std::size_t>(n);
-    }
-    char buffer[4096];
-    ssize_t n = 0;
-    while (answer.find("\r\n\r\n") == std::string::npos && (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
-      answer.append(buffer, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);
-  return answer;
-}
 
 TEST(Access, PlainHttpPrintJobGets426AndCreatesNoJob) {
   const TestConfig config(0.02);
@@ -72,17 +23,7 @@ TEST(Access, PlainHttpPrintJobGets426AndCreatesNoJob) {
   ippAddString(request.get(), IPP_TAG_OPERATION, IPP_TAG_NAME, "job-name", nullptr, "plain");
   ippAddString(request.get(), IPP_TAG_OPERATION, IPP_TAG_MIMETYPE, "document-format", nullptr,
                kEnvelopeFormat);
-  const std::string body = encode(request.get()) + signed_torus();
-  const std::string http_request = std::string("POST ") + kPrinterResource +
-                                   " HTTP/1.1\r\n"
-                                   "Host: 127.0.0.1:" +
-                                   std::to_string(server.port()) +
-                                   "\r\n"
-                                   "Content-Type: application/ipp\r\n"
-                                   "Content-Length: " +
-                                   std::to_string(body.size()) + "\r\n\r\n" + body;
-  const std::string answer = raw_http_exchange(server.port(), http_request);
-  EXPECT_EQ(answer.rfind("HTTP/1.1 426", 0), 0u) << "answer: " << answer.substr(0, answer.find("\r\n\r\n"));
+  EXPECT_EQ(plain_http_post(server.port(), request.get(), signed_torus()), 426);
 
   HttpPtr http = connect_tls(server.port());
   ASSERT_TRUE(http) << cupsLastErrorString();

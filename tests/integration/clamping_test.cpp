@@ -11,7 +11,7 @@ TEST(Clamping, TemperaturesOutsideTheMaterialAreClampedAndReported) {
   ServerProcess server(IPP3D_SERVER_BINARY);
   ASSERT_GT(server.pid(), 0);
   std::string out;
-  const int status = run_command({"ipptool", "-t", server.printer_uri("virtual-fdm"),
+  const int status = run_command({"ipptool", "-t", server.user_uri("virtual-fdm"),
                                   std::string(IPP3D_SOURCE_DIR) + "/conformance/ipp3d-clamping.test"},
                                  out);
   EXPECT_EQ(status, 0) << out;

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
@@ -37,6 +38,11 @@ std::string server_fingerprint(const ServerProcess& server) {
   return out.substr(at + marker.size(), out.find('\n', at) - at - marker.size());
 }
 
+// "IPP3D_USER=tester IPP3D_PASSWORD=..." for a shell command line.
+std::string test_user_environment() {
+  return std::string("IPP3D_USER=") + kTestUser + " IPP3D_PASSWORD=" + kTestUserPassword;
+}
+
 // A server (0.05 s per layer unless told) and a client configuration
 // directory holding the test signer's key as the default key.
 class ClientCli : public ::testing::Test {
@@ -53,11 +59,18 @@ class ClientCli : public ::testing::Test {
   std::string uri() const { return server_.printer_uri(kPrinterName); }
 
   // Runs `ipp3d ARGS...` without a terminal, IPP3D_CONFIG_DIR = config_dir(),
-  // plus `env` ("NAME=VALUE").
+  // plus `env` ("NAME=VALUE"); as the test user (kTestUser, with its
+  // password) unless `env` names another IPP3D_USER.
   int ipp3d(const std::vector<std::string>& args, std::string& output,
             const std::vector<std::string>& env = {}) const {
     std::vector<std::string> argv = {"env", "-u",         "IPP3D_PASSWORD",
                                      "-u",  "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string()};
+    const bool other_user = std::any_of(env.begin(), env.end(),
+                                        [](const std::string& v) { return v.rfind("IPP3D_USER=", 0) == 0; });
+    if (!other_user) {
+      argv.push_back(std::string("IPP3D_USER=") + kTestUser);
+      argv.push_back(std::string("IPP3D_PASSWORD=") + kTestUserPassword);
+    }
     argv.insert(argv.end(), env.begin(), env.end());
     argv.insert(argv.end(), {"setsid", "-w", IPP3D_CLIENT_BINARY});
     argv.insert(argv.end(), args.begin(), args.end());
@@ -117,7 +130,10 @@ TEST_F(ClientCli, PlainIppIsRefusedWithoutInsecure) {
   std::string out;
   EXPECT_EQ(ipp3d({"status", server_.printer_uri(kPrinterName, /*tls=*/false)}, out), 2) << out;
   EXPECT_NE(out.find("--insecure"), std::string::npos) << out;
-  EXPECT_EQ(ipp3d({"status", server_.printer_uri(kPrinterName, false), "--insecure"}, out), 0) << out;
+  // With --insecure the connection is made, but no credentials are sent
+  // over it: the status's job list, which needs an account, is refused.
+  EXPECT_EQ(ipp3d({"status", server_.printer_uri(kPrinterName, false), "--insecure"}, out), 4) << out;
+  EXPECT_NE(out.find("wants credentials"), std::string::npos) << out;
 }
 
 TEST_F(ClientCli, PrintsASignedJobToCompletionWithProgressLines) {
@@ -136,8 +152,8 @@ TEST_F(ClientCli, PrintsASignedJobToCompletionWithProgressLines) {
 TEST_F(ClientCli, OnATerminalProgressIsOneLiveLine) {
   // script(1) gives the command a terminal.
   std::string out;
-  const std::string command = "IPP3D_CONFIG_DIR=" + config_dir().string() + " " + IPP3D_CLIENT_BINARY +
-                              " print " + uri() + " " + torus_path().string();
+  const std::string command = "IPP3D_CONFIG_DIR=" + config_dir().string() + " " + test_user_environment() +
+                              " " + IPP3D_CLIENT_BINARY + " print " + uri() + " " + torus_path().string();
   ASSERT_EQ(run_command({"script", "-qec", command, "/dev/null"}, out), 0) << out;
   EXPECT_NE(out.find("\r\033[Kjob 1 processing: layer"), std::string::npos) << out;
   EXPECT_NE(out.find("elapsed"), std::string::npos) << out;
@@ -194,7 +210,8 @@ TEST_F(ClientCli, ABigFileIsStreamedWithBoundedMemory) {
   }
   std::string out;
   const int status =
-      run_command({"env", "IPP3D_CONFIG_DIR=" + config_dir().string(), "/usr/bin/time", "-f", "maxrss_kib=%M",
+      run_command({"env", "IPP3D_CONFIG_DIR=" + config_dir().string(), std::string("IPP3D_USER=") + kTestUser,
+                   std::string("IPP3D_PASSWORD=") + kTestUserPassword, "/usr/bin/time", "-f", "maxrss_kib=%M",
                    "setsid", "-w", IPP3D_CLIENT_BINARY, "print", uri(), big.string(), "--no-wait"},
                   out);
   ASSERT_EQ(status, 0) << out;
@@ -320,7 +337,9 @@ TEST_F(ClientCliSlow, CancelEndsAWatchedPrintAndPrintExitsOne) {
 
 TEST_F(ClientCliSlow, AnotherUsersJobNeedsCredentialsGivenOnlyWhenAsked) {
   std::string out;
-  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out, {"IPP3D_USER=alice"}), 0) << out;
+  ASSERT_TRUE(server_.add_account("alice", "alice-password-1", "user"));
+  const std::vector<std::string> alice = {"IPP3D_USER=alice", "IPP3D_PASSWORD=alice-password-1"};
+  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out, alice), 0) << out;
   // bob without a password and without a terminal: no credentials to give.
   EXPECT_EQ(ipp3d({"cancel", uri(), "1"}, out, {"IPP3D_USER=bob"}), 4) << out;
   EXPECT_NE(out.find("IPP3D_PASSWORD"), std::string::npos) << out;
@@ -330,7 +349,7 @@ TEST_F(ClientCliSlow, AnotherUsersJobNeedsCredentialsGivenOnlyWhenAsked) {
                   {"IPP3D_USER=admin", std::string("IPP3D_PASSWORD=") + kAdminPassword}),
             0)
       << out;
-  ASSERT_EQ(ipp3d({"job", uri(), "1", "--json"}, out, {"IPP3D_USER=alice"}), 0) << out;
+  ASSERT_EQ(ipp3d({"job", uri(), "1", "--json"}, out, alice), 0) << out;
   EXPECT_NE(out.find("\"user\": \"alice\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"state\": \"canceled\""), std::string::npos) << out;
 }
@@ -338,6 +357,8 @@ TEST_F(ClientCliSlow, AnotherUsersJobNeedsCredentialsGivenOnlyWhenAsked) {
 TEST_F(ClientCliSlow, CtrlCWithoutATerminalLeavesTheJobRunningAndExits130) {
   const auto log = dir_.path() / "print.log";
   const std::string config = "IPP3D_CONFIG_DIR=" + config_dir().string();
+  const std::string user = std::string("IPP3D_USER=") + kTestUser;
+  const std::string password = std::string("IPP3D_PASSWORD=") + kTestUserPassword;
   const std::string file = torus_path().string();
   const std::string printer = uri();
   const pid_t pid = ::fork();
@@ -347,8 +368,8 @@ TEST_F(ClientCliSlow, CtrlCWithoutATerminalLeavesTheJobRunningAndExits130) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     (void)::dup2(fd, STDOUT_FILENO);
     (void)::dup2(fd, STDERR_FILENO);
-    ::execl("/usr/bin/env", "env", config.c_str(), IPP3D_CLIENT_BINARY, "print", printer.c_str(),
-            file.c_str(), static_cast<char*>(nullptr));
+    ::execl("/usr/bin/env", "env", config.c_str(), user.c_str(), password.c_str(), IPP3D_CLIENT_BINARY,
+            "print", printer.c_str(), file.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   // Printing (any layer from 1 on: a poll may skip layer 1).

@@ -22,6 +22,10 @@ class ClientLibrary : public ::testing::Test {
     client::OpenOptions o;
     o.known_printers = dir_.path() / "known_printers";
     o.user_name = kTestUser;
+    // Printing needs an account: the test user's, when the server asks.
+    o.credentials = [] {
+      return std::optional<client::Credentials>(client::Credentials{kTestUser, kTestUserPassword});
+    };
     return o;
   }
   std::string uri() const { return server_.printer_uri(kPrinterName); }

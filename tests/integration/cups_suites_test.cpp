@@ -170,7 +170,7 @@ void run_suite(const std::string& suite, const std::string& version, bool as_adm
   // printer-up-time counts whole seconds since the start and is 0 during the
   // first one; the suite wants it > 0 (RFC 8011: integer(1:MAX)).
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  const std::string uri = as_admin ? server.admin_uri(kPrinterName) : server.printer_uri(kPrinterName);
+  const std::string uri = as_admin ? server.admin_uri(kPrinterName) : server.user_uri(kPrinterName);
   const TempDir documents;
   const auto envelope = documents.path() / "torus.ipp3d";
   write_bytes(envelope, sign_document(read_file(torus_path()), [](trust::SignOptions& o) {

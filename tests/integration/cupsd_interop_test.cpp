@@ -45,9 +45,9 @@ TEST(CupsdInterop, LpThroughARawQueueDeliversTheGcodeByteForByte) {
   std::string out;
   // -m raw: CUPS 2.4 warns that raw queues are deprecated, and makes one.
   // (-m everywhere would rasterize the G-code text into a picture.)
-  ASSERT_EQ(cupsd.client(
-                {"lpadmin", "-p", "ipp3d", "-E", "-v", server.printer_uri(kPrinterName), "-m", "raw"}, out),
-            0)
+  ASSERT_EQ(
+      cupsd.client({"lpadmin", "-p", "ipp3d", "-E", "-v", server.user_uri(kPrinterName), "-m", "raw"}, out),
+      0)
       << out << cupsd.error_log();
 
   const std::string gcode = read_file(torus_path());

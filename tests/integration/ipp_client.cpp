@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <cstdlib>
 #include <fstream>
+#include <netinet/in.h>
 #include <sstream>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ipp3d::testing {
 namespace {
@@ -142,7 +146,31 @@ std::string tiny_png() {
   return {reinterpret_cast<const char*>(kPng.data()), kPng.size()};
 }
 
+namespace {
+
+// The connection the test user's password was last given on (libcups keeps
+// credentials per connection: a second prompt there means they were refused).
+thread_local http_t* answered_connection = nullptr;
+
+// Answers libcups' password prompt with the test user's credentials, once
+// per connection (never loops on a refusal).
+const char* answer_test_user(const char*, http_t* http, const char*, const char*, void*) {
+  if (http == answered_connection) return nullptr;
+  answered_connection = http;
+  cupsSetUser(kTestUser);
+  return kTestUserPassword;
+}
+
+}  // namespace
+
+void use_test_user_credentials() {
+  answered_connection = nullptr;
+  cupsSetUser(kTestUser);
+  cupsSetPasswordCB2(answer_test_user, nullptr);
+}
+
 HttpPtr connect_tls(int port) {
+  use_test_user_credentials();
   return HttpPtr(
       httpConnect2("127.0.0.1", port, nullptr, AF_INET, HTTP_ENCRYPTION_ALWAYS, 1, 10000, nullptr));
 }
@@ -165,16 +193,24 @@ IppPtr send_request(http_t* http, IppPtr request) {
 }
 
 IppPtr send_request_with_document(http_t* http, IppPtr request, const std::string& document) {
-  // The length covers the IPP message and the document.
-  http_status_t status =
-      cupsSendRequest(http, request.get(), kPrinterResource, ippLength(request.get()) + document.size());
-  // In pieces, as ipptool and lp send files.
-  constexpr std::size_t kPiece = 65536;
-  for (std::size_t at = 0; status == HTTP_STATUS_CONTINUE && at < document.size(); at += kPiece) {
-    status = cupsWriteRequestData(http, document.data() + at, std::min(kPiece, document.size() - at));
+  // A 401 answer makes libcups ask for the password; the request is then
+  // sent again with the credentials (as cupsDoIORequest does), once.
+  for (int attempt = 0;; ++attempt) {
+    // The length covers the IPP message and the document.
+    http_status_t status =
+        cupsSendRequest(http, request.get(), kPrinterResource, ippLength(request.get()) + document.size());
+    // In pieces, as ipptool and lp send files.
+    constexpr std::size_t kPiece = 65536;
+    for (std::size_t at = 0; status == HTTP_STATUS_CONTINUE && at < document.size(); at += kPiece) {
+      status = cupsWriteRequestData(http, document.data() + at, std::min(kPiece, document.size() - at));
+    }
+    // Also after an early answer (e.g. a refusal): read what the server said.
+    IppPtr response(cupsGetResponse(http, kPrinterResource));
+    if (response || attempt > 0 || cupsLastError() != IPP_STATUS_ERROR_NOT_AUTHENTICATED ||
+        httpGetAuthString(http) == nullptr) {
+      return response;
+    }
   }
-  // Also after an early answer (e.g. a refusal): read what the server said.
-  return IppPtr(cupsGetResponse(http, kPrinterResource));
 }
 
 ipp_status_t status_of(const IppPtr& response) {
@@ -298,7 +334,7 @@ AuthOutcome send_with_credentials(int port, IppPtr request, Credentials credenti
   cupsSetUser(kAdminUser);
   cupsSetPasswordCB2(answer_password, &answer);
   IppPtr response = send_request(http.get(), std::move(request));
-  cupsSetPasswordCB2(nullptr, nullptr);
+  use_test_user_credentials();
   outcome.status = status_of(response);
   outcome.challenges = answer.challenges;
   return outcome;
@@ -335,6 +371,60 @@ void add_material_key(ipp_t* request, const std::string& key) {
   IppPtr material = make_ipp();
   ippAddString(material.get(), IPP_TAG_ZERO, IPP_TAG_KEYWORD, "material-key", nullptr, key.c_str());
   ippAddCollection(request, IPP_TAG_JOB, "materials-col", material.get());
+}
+
+namespace {
+
+// ippWriteIO callback appending to a std::string.
+ssize_t append_to_string(void* context, ipp_uchar_t* buffer, size_t bytes) {
+  static_cast<std::string*>(context)->append(reinterpret_cast<const char*>(buffer), bytes);
+  return static_cast<ssize_t>(bytes);
+}
+
+// Sends `request` over a plain TCP connection to 127.0.0.1:port and returns
+// what the server answered (at least the header), or "" on failure.
+std::string raw_http_exchange(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::size_t sent = 0;
+    while (sent < request.size()) {
+      const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;  // the server may answer and close before reading everything
+      sent += static_cast<std::size_t>(n);
+    }
+    char buffer[4096];
+    ssize_t n = 0;
+    while (answer.find("\r\n\r\n") == std::string::npos && (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) {
+      answer.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return answer;
+}
+
+}  // namespace
+
+int plain_http_post(int port, ipp_t* request, const std::string& document, const std::string& resource) {
+  std::string body;
+  if (ippWriteIO(&body, append_to_string, 1, nullptr, request) != IPP_STATE_DATA)
+    ADD_FAILURE() << "ippWriteIO";
+  body += document;
+  const std::string http_request =
+      "POST " + resource + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+      "\r\nContent-Type: application/ipp\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+      body;
+  const std::string answer = raw_http_exchange(port, http_request);
+  if (answer.rfind("HTTP/1.", 0) != 0 || answer.size() < 12) return 0;
+  return std::atoi(answer.substr(9, 3).c_str());
 }
 
 }  // namespace ipp3d::testing

@@ -20,7 +20,6 @@ namespace ipp3d::testing {
 
 inline constexpr const char* kPrinterName = "virtual-fdm";
 inline constexpr const char* kPrinterResource = "/ipp/print/virtual-fdm";
-inline constexpr const char* kTestUser = "tester";
 inline constexpr int kTorusLayers = 28;
 
 // The ipp3d vendor operations (docs: server/ipp/operator_ops.hpp).
@@ -84,8 +83,14 @@ std::string read_file(const std::filesystem::path& file);
 // A valid 1x1 PNG image.
 std::string tiny_png();
 
-// A TLS connection to 127.0.0.1:port (null on failure).
+// A TLS connection to 127.0.0.1:port (null on failure). Installs the test
+// user's credentials (kTestUser) as this thread's answer to libcups'
+// password prompts.
 HttpPtr connect_tls(int port);
+
+// Makes libcups on this thread answer password prompts with kTestUser's
+// credentials (the default of the tests).
+void use_test_user_credentials();
 
 // A new request with the operation attributes every test request carries:
 // charset, language, printer-uri and requesting-user-name.
@@ -138,6 +143,13 @@ JobStatus wait_for_job(http_t* http, const std::string& printer_uri, int job_id,
 
 // The job ids of Get-Jobs (which-jobs), ascending.
 std::vector<int> job_ids(http_t* http, const std::string& printer_uri, const std::string& which_jobs = "all");
+
+// Sends `request` (+ `document`) as one HTTP POST to kPrinterResource (or
+// `resource`) over a plain TCP connection to 127.0.0.1:port, without the
+// upgrade libcups would do, and returns the HTTP status code the server
+// answered (0 when no answer).
+int plain_http_post(int port, ipp_t* request, const std::string& document = "",
+                    const std::string& resource = kPrinterResource);
 
 // Credentials for an admin operation.
 enum class Credentials { kNone, kWrongPassword, kAdmin };

@@ -42,10 +42,9 @@ TEST(IpptoolConformance, InvalidTicketsAreRefusedPerOperation) {
   const auto envelope = dir.path() / "torus.ipp3d";
   write_bytes(envelope, signed_torus());
   std::string out;
-  const int status =
-      run_command({"ipptool", "-t", "-V", "2.0", "-f", envelope.string(), server.printer_uri(kPrinterName),
-                   conformance_file("ipp3d-validation.test")},
-                  out);
+  const int status = run_command({"ipptool", "-t", "-V", "2.0", "-f", envelope.string(),
+                                  server.user_uri(kPrinterName), conformance_file("ipp3d-validation.test")},
+                                 out);
   EXPECT_EQ(status, 0) << out;
 }
 
@@ -58,7 +57,7 @@ TEST(IpptoolConformance, AGcodeJobPrintsToCompletionWithLayerProgress) {
   write_bytes(envelope, signed_torus());
   expect_ipptool_passes("ipp3d-print.test",
                         {"-f", envelope.string(), "-d", "layers=" + std::to_string(kTorusLayers),
-                         server.printer_uri(kPrinterName)});
+                         server.user_uri(kPrinterName)});
 }
 
 }  // namespace

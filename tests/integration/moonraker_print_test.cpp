@@ -136,7 +136,7 @@ TEST_F(MoonrakerBriskPrintTest, PrintsToCompletionWithLayerProgressFromTheFilePo
   const auto envelope = dir.path() / "torus.ipp3d";
   write_bytes(envelope, signed_torus());
   // The torus has no SET_PRINT_STATS_INFO: layers come from the gate's index.
-  expect_ipptool_passes(uri_, "ipp3d-print.test",
+  expect_ipptool_passes(server_.user_uri(kPrinterName), "ipp3d-print.test",
                         {"-f" + envelope.string(), "layers=" + std::to_string(kTorusLayers)});
   const json state = emulator_.state();
   const auto jobs = records(state, "uploads", "root", "gcodes");

@@ -78,6 +78,8 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
     ADD_FAILURE() << "admin set-password failed:\n" << admin_output;
     return;
   }
+  binary_ = binary;
+  if (!add_account(kTestUser, kTestUserPassword, "user")) return;
   // Every test server trusts the test signer (tests/integration/signing.hpp).
   const auto signer_file = state_dir_ / "test-signer.pub";
   write_test_signer_public_key(signer_file);
@@ -93,7 +95,7 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
 
 ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<std::string> extra_args,
                              const std::filesystem::path& existing_state_dir)
-    : owns_state_dir_(false), state_dir_(existing_state_dir) {
+    : binary_(binary), owns_state_dir_(false), state_dir_(existing_state_dir) {
   port_ = free_loopback_port();
   log_path_ = state_dir_ / ("server-" + std::to_string(port_) + ".out");
   start(binary, extra_args);
@@ -144,6 +146,23 @@ std::string ServerProcess::printer_uri(const std::string& printer_name, bool tls
 std::string ServerProcess::admin_uri(const std::string& printer_name) const {
   return std::string("ipps://") + kAdminUser + ":" + kAdminPassword + "@127.0.0.1:" + std::to_string(port_) +
          "/ipp/print/" + printer_name;
+}
+
+std::string ServerProcess::user_uri(const std::string& printer_name) const {
+  return std::string("ipps://") + kTestUser + ":" + kTestUserPassword +
+         "@127.0.0.1:" + std::to_string(port_) + "/ipp/print/" + printer_name;
+}
+
+bool ServerProcess::add_account(const std::string& name, const std::string& password,
+                                const std::string& role) const {
+  std::string output;
+  if (run_command_with_input(
+          {binary_.string(), "user", "add", name, "--role", role, "--state-dir", state_dir_.string()},
+          password + "\n", output) != 0) {
+    ADD_FAILURE() << "user add " << name << " failed:\n" << output;
+    return false;
+  }
+  return true;
 }
 
 std::string ServerProcess::output() const {

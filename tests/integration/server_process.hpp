@@ -13,6 +13,10 @@ namespace ipp3d::testing {
 // The admin account every ServerProcess creates before starting.
 inline constexpr const char* kAdminUser = "admin";
 inline constexpr const char* kAdminPassword = "test-admin-password";
+// The account (role user) every ServerProcess creates too: the integration
+// tests print as this user (printing needs an account, docs/security.md).
+inline constexpr const char* kTestUser = "tester";
+inline constexpr const char* kTestUserPassword = "test-user-password";
 
 // Returns a TCP port on 127.0.0.1 that was free a moment ago.
 int free_loopback_port();
@@ -49,6 +53,11 @@ class ServerProcess {
   [[nodiscard]] std::string printer_uri(const std::string& printer_name, bool tls = true) const;
   // ipps://admin:PASSWORD@127.0.0.1:PORT/ipp/print/NAME
   [[nodiscard]] std::string admin_uri(const std::string& printer_name) const;
+  // ipps://tester:PASSWORD@127.0.0.1:PORT/ipp/print/NAME (the test user).
+  [[nodiscard]] std::string user_uri(const std::string& printer_name) const;
+  // Creates account `name` with `role` ("admin", "operator", "user") through
+  // `ipp3d-server user add` (the server may be running). False on failure.
+  bool add_account(const std::string& name, const std::string& password, const std::string& role) const;
   // Everything the server wrote to stdout and stderr so far.
   [[nodiscard]] std::string output() const;
   // Sends SIGTERM and waits; returns the exit status (or -1 on timeout, after SIGKILL).
@@ -59,6 +68,7 @@ class ServerProcess {
  private:
   void start(const std::filesystem::path& binary, const std::vector<std::string>& extra_args);
 
+  std::filesystem::path binary_;
   bool owns_state_dir_ = true;
   int port_ = 0;
   pid_t pid_ = -1;

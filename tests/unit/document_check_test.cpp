@@ -38,10 +38,11 @@ class DocumentCheckTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  void trust_signer(const trust::SecretKey& key, const std::string& name) {
+  // Trusts `key` as signer `name`, bound to account `user` ("" = not bound).
+  void trust_signer(const trust::SecretKey& key, const std::string& name, const std::string& user = "") {
     const auto& pub = key.public_key();
     ASSERT_TRUE(
-        store_->add_trusted_signer({name, trust::key_id_hex(pub.id), trust::hex_text(pub.bytes), "", 0})
+        store_->add_trusted_signer({name, trust::key_id_hex(pub.id), trust::hex_text(pub.bytes), "", 0, user})
             .ok());
   }
 
@@ -113,6 +114,7 @@ TEST_F(DocumentCheckTest, AcceptsASignedEnvelopeIntoAPrivateVerifiedFile) {
   EXPECT_EQ(result->size, document_.size());
   EXPECT_EQ(result->sha256.size(), 64U);
   EXPECT_EQ(result->signer_name, "alice");
+  EXPECT_EQ(result->signer_user, "");  // not bound to an account
   EXPECT_EQ(result->document_name, "part.gcode");
   struct stat info {};
   ASSERT_EQ(::stat(result->plaintext.c_str(), &info), 0);
@@ -217,6 +219,17 @@ TEST_F(DocumentCheckTest, AnEarlyRefusalConsumesNoNonce) {
   expect_refused(bytes, EnvelopeProblem::kUnknownSigner, "", 1);
   trust_signer(newcomer, "newcomer");
   EXPECT_TRUE(check(bytes, 2).ok());
+}
+
+// A signer bound to an account names that account in the verified job
+// (docs/security.md, "Who may do what").
+TEST_F(DocumentCheckTest, ABoundSignerNamesItsAccount) {
+  const auto bound = trust::SecretKey::generate(trust::KeyAlgorithm::kEd25519);
+  trust_signer(bound, "bob-laptop", "bob");
+  auto result = check(envelope({}, &bound));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->signer_name, "bob-laptop");
+  EXPECT_EQ(result->signer_user, "bob");
 }
 
 TEST_F(DocumentCheckTest, AFailedPayloadConsumesNoNonce) {

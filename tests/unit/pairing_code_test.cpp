@@ -316,6 +316,8 @@ TEST_F(PairingServiceTest, ApprovalTrustsTheKeyWithTheAccountInTheComment) {
   EXPECT_EQ(signer->name, "alice@laptop");
   EXPECT_EQ(signer->public_key, trust::hex_text(key.bytes));
   EXPECT_EQ(signer->comment, "paired from 192.0.2.1 for account alice, approved by operator1");
+  EXPECT_EQ(signer->user, "") << "there is no account alice: the signer stays unbound";
+  EXPECT_THAT(*approved, HasSubstr("there is no account alice"));
   EXPECT_EQ(audit_types(), (std::vector<std::string>{"pairing-requested", "pairing-approved"}));
   const auto records = store_->audit_records(0, 10);
   EXPECT_EQ(records[1].event.actor, "operator1");
@@ -328,9 +330,20 @@ TEST_F(PairingServiceTest, ApprovalTrustsTheKeyWithTheAccountInTheComment) {
   EXPECT_FALSE(service_->approve(id, "alice@laptop", "alice", "operator1", "192.0.2.50"));
 }
 
+TEST_F(PairingServiceTest, ApprovalBindsTheSignerToAnExistingAccount) {
+  ASSERT_TRUE(store_->add_account("alice", "alice-password", server::Role::kUser));
+  const auto [id, key] = pending_via_service();
+  auto approved = service_->approve(id, "alice@laptop", "alice", "operator1", "192.0.2.50");
+  ASSERT_TRUE(approved) << approved.error().message;
+  EXPECT_THAT(*approved, HasSubstr("its jobs recorded as account alice"));
+  const auto signer = store_->trusted_signer(trust::key_id_hex(key.id));
+  ASSERT_TRUE(signer);
+  EXPECT_EQ(signer->user, "alice");
+}
+
 TEST_F(PairingServiceTest, ATakenNameLeavesTheRequestPending) {
   ASSERT_TRUE(
-      store_->add_trusted_signer({"alice@laptop", std::string(32, 'a'), std::string(64, 'b'), "", 0}));
+      store_->add_trusted_signer({"alice@laptop", std::string(32, 'a'), std::string(64, 'b'), "", 0, ""}));
   const auto [id, key] = pending_via_service();
   auto approved = service_->approve(id, "alice@laptop", "alice", "admin", "192.0.2.50");
   ASSERT_FALSE(approved);

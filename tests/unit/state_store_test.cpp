@@ -76,9 +76,9 @@ TEST_F(StateStoreTest, CreatesTheCurrentSchemaInWalMode) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
-  EXPECT_EQ(StateStore::kSchemaVersion, 6);
+  EXPECT_EQ(StateStore::kSchemaVersion, 7);
   EXPECT_EQ(raw_query("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_query("PRAGMA user_version"), "6");
+  EXPECT_EQ(raw_query("PRAGMA user_version"), "7");
   EXPECT_EQ(
       raw_query("SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
                 "ORDER BY name)"),
@@ -93,9 +93,9 @@ TEST_F(StateStoreTest, MigratesAVersionOneDatabaseKeepingItsData) {
     ASSERT_TRUE(store->set_password("admin", "correct horse", Role::kAdmin).ok());
   }
   // Turn the file back into a version 1 database (the tables of later migrations gone).
-  for (const char* table : {"trusted_signers", "envelope_nonces", "licence_use", "licence_reservations",
-                            "machine_prints", "audit_log", "audit_checkpoints", "login_accounts",
-                            "login_addresses"}) {
+  for (const char* table :
+       {"trusted_signers", "envelope_nonces", "licence_use", "licence_reservations", "machine_prints",
+        "audit_log", "audit_checkpoints", "login_accounts", "login_addresses"}) {
     raw_query((std::string("DROP TABLE ") + table).c_str());
   }
   raw_query("PRAGMA user_version = 1");
@@ -171,12 +171,13 @@ TEST_F(StateStoreTest, ReopenKeepsData) {
 
 TEST_F(StateStoreTest, RefusesANewerSchema) {
   { ASSERT_NE(open_store(), nullptr); }
-  raw_query("PRAGMA user_version = 7");
-  ASSERT_EQ(raw_query("PRAGMA user_version"), "7");
+  const std::string newer = std::to_string(StateStore::kSchemaVersion + 1);
+  raw_query(("PRAGMA user_version = " + newer).c_str());
+  ASSERT_EQ(raw_query("PRAGMA user_version"), newer);
   auto store = StateStore::open(db_path_);
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message,
-            db_path_.string() + " has schema version 7, newer than this ipp3d-server (" +
+            db_path_.string() + " has schema version " + newer + ", newer than this ipp3d-server (" +
                 std::to_string(StateStore::kSchemaVersion) + "); upgrade ipp3d-server");
 }
 

@@ -46,8 +46,8 @@ class TrustRecordsTest : public ::testing::Test {
 };
 
 TEST_F(TrustRecordsTest, AddsListsFindsAndRemovesSigners) {
-  ASSERT_TRUE(store_->add_trusted_signer({"bob", kKeyB, kPublicB, "Bob's laptop", 0}).ok());
-  ASSERT_TRUE(store_->add_trusted_signer({"alice", kKeyA, kPublicA, "", 1700000000}).ok());
+  ASSERT_TRUE(store_->add_trusted_signer({"bob", kKeyB, kPublicB, "Bob's laptop", 0, ""}).ok());
+  ASSERT_TRUE(store_->add_trusted_signer({"alice", kKeyA, kPublicA, "", 1700000000, ""}).ok());
   const auto signers = store_->trusted_signers();
   ASSERT_EQ(signers.size(), 2U);
   EXPECT_EQ(signers[0].name, "alice");
@@ -61,16 +61,16 @@ TEST_F(TrustRecordsTest, AddsListsFindsAndRemovesSigners) {
 }
 
 TEST_F(TrustRecordsTest, RefusesDuplicateNamesKeysAndBadNames) {
-  ASSERT_TRUE(store_->add_trusted_signer({"alice", kKeyA, kPublicA, "", 0}).ok());
-  const Status same_name = store_->add_trusted_signer({"alice", kKeyB, kPublicB, "", 0});
+  ASSERT_TRUE(store_->add_trusted_signer({"alice", kKeyA, kPublicA, "", 0, ""}).ok());
+  const Status same_name = store_->add_trusted_signer({"alice", kKeyB, kPublicB, "", 0, ""});
   ASSERT_FALSE(same_name.ok());
   EXPECT_THAT(same_name.error().message, HasSubstr("already trusted"));
-  const Status same_key = store_->add_trusted_signer({"alice2", kKeyA, kPublicA, "", 0});
+  const Status same_key = store_->add_trusted_signer({"alice2", kKeyA, kPublicA, "", 0, ""});
   ASSERT_FALSE(same_key.ok());
   EXPECT_THAT(same_key.error().message, HasSubstr("already trusted as \"alice\""));
   for (const std::string& bad :
        std::vector<std::string>{"", "has space", std::string(65, 'x'), "semi;colon"}) {
-    EXPECT_FALSE(store_->add_trusted_signer({bad, kKeyB, kPublicB, "", 0}).ok()) << bad;
+    EXPECT_FALSE(store_->add_trusted_signer({bad, kKeyB, kPublicB, "", 0, ""}).ok()) << bad;
   }
   const Status missing = store_->remove_trusted_signer("nobody");
   ASSERT_FALSE(missing.ok());
