@@ -13,11 +13,12 @@ namespace ipp3d::server {
 
 // What the command line asked for.
 struct CommandLine {
-  std::optional<std::filesystem::path> config_file;  // --config FILE
-  std::optional<std::string> listen;                 // --listen HOST:PORT
-  std::optional<std::filesystem::path> state_dir;    // --state-dir DIR
-  std::optional<std::string> log_level;              // --log-level LEVEL
-  std::optional<std::filesystem::path> log_file;     // --log-file FILE
+  std::optional<std::filesystem::path> config_file;          // --config FILE
+  std::optional<std::string> listen;                         // --listen HOST:PORT
+  std::optional<std::filesystem::path> state_dir;            // --state-dir DIR
+  std::optional<std::string> log_level;                      // --log-level LEVEL
+  std::optional<std::filesystem::path> log_file;             // --log-file FILE
+  std::optional<std::filesystem::path> key_passphrase_file;  // --key-passphrase-file FILE
 };
 
 // A host and port to listen on.
@@ -29,10 +30,15 @@ struct ListenAddress {
 // Everything the server needs to start, after merging flags and file.
 struct RunSettings {
   config::Config config;
+  std::optional<std::filesystem::path> config_file;  // the --config file, when one was given
   ListenAddress listen;
   std::filesystem::path state_dir;
   std::string log_level;                          // debug, info, warn, error
   std::optional<std::filesystem::path> log_file;  // nullopt: stderr
+  // The file holding the passphrase of the server's private keys: the flag,
+  // else [server] key_passphrase_file, else $CREDENTIALS_DIRECTORY's
+  // ipp3d-key-passphrase when present; nullopt: keys are not protected.
+  std::optional<std::filesystem::path> key_passphrase_file;
 };
 
 // Parses "HOST:PORT" or "[V6]:PORT". Errors name the text and the reason.
