@@ -1,8 +1,9 @@
 // `ipp3d-server backup` / `restore` (state/backup.hpp): a round trip keeps
 // every file and mode, and a damaged archive is refused before anything is
 // written.
-#include "printer_keys.hpp"
 #include "state/backup.hpp"
+
+#include "printer_keys.hpp"
 #include "state/state_store.hpp"
 #include "tls.hpp"
 
@@ -33,7 +34,8 @@ class BackupTest : public ::testing::Test {
     auto store = StateStore::open(state_ / "ipp3d.db");
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();  // kept open: the backup copies a database in use
-    ASSERT_TRUE(store_->add_trusted_signer({"alice", std::string(32, 'a'), std::string(64, 'b'), "", 1}).ok());
+    ASSERT_TRUE(
+        store_->add_trusted_signer({"alice", std::string(32, 'a'), std::string(64, 'b'), "", 1}).ok());
     ASSERT_TRUE(load_or_create_printer_keys(state_, "mk4", KeyPassphrase()).ok());
     ASSERT_TRUE(prepare_tls_identity(state_, "127.0.0.1", KeyPassphrase()).ok());
     std::ofstream(state_ / "pappl.state") << "State\n";
