@@ -226,12 +226,13 @@ Result<NewCredentials> make_tls_credentials(const std::filesystem::path& work_di
     NewCredentials made;
     auto key_text = read_private_file(*key);
     auto crt_text = read_private_file(*crt);
-    if (key_text) made.key_pem = std::move(key_text).value();
     if (!key_text) {
       result = key_text.error();
     } else if (!crt_text) {
+      sodium_memzero(key_text->data(), key_text->size());
       result = crt_text.error();
     } else {
+      made.key_pem = std::move(key_text).value();
       made.certificate_pem = std::move(crt_text).value();
       result = std::move(made);
     }

@@ -12,7 +12,7 @@
 #include <functional>
 #include <iosfwd>
 
-namespace CLI {
+namespace CLI {  // NOLINT(readability-identifier-naming): CLI11's own namespace
 class App;
 }
 

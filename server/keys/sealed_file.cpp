@@ -189,7 +189,7 @@ Result<std::string> read_private_file(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) return sealed_error(file.string(), "cannot open");
   std::string text;
-  text.reserve(16 * 1024);
+  text.reserve(std::size_t{16} * 1024);
   std::array<char, 4096> chunk{};
   while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
     text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));

@@ -25,7 +25,7 @@ namespace {
 constexpr std::string_view kMagic = "ipp3d-backup-v1";
 constexpr std::size_t kMaxLine = 4096;
 constexpr std::size_t kMaxMembers = 10000;
-constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::size_t kChunk = std::size_t{64} * 1024;
 
 struct FileClose {
   void operator()(std::FILE* file) const noexcept { (void)std::fclose(file); }
