@@ -1,5 +1,6 @@
 #include "keys/runtime_directory.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>

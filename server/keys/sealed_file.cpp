@@ -10,7 +10,6 @@
 #include <charconv>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 namespace ipp3d::server {
