@@ -144,11 +144,12 @@ std::string read_secret_line(const std::string& prompt) {
   return line;
 }
 
-// The passphrase for a keys command: the configured file, else asked (twice to protect).
-Result<KeyPassphrase> command_passphrase(const RunSettings& settings, bool protect) {
+}  // namespace
+
+Result<KeyPassphrase> command_passphrase(const RunSettings& settings, bool confirm) {
   if (settings.key_passphrase_file) return KeyPassphrase::read_file(*settings.key_passphrase_file);
   std::string first = read_secret_line("Key passphrase: ");
-  if (protect && ::isatty(STDIN_FILENO) == 1) {
+  if (confirm && ::isatty(STDIN_FILENO) == 1) {
     std::string again = read_secret_line("Repeat the key passphrase: ");
     const bool same = first == again;
     sodium_memzero(again.data(), again.size());
@@ -160,6 +161,8 @@ Result<KeyPassphrase> command_passphrase(const RunSettings& settings, bool prote
   if (first.empty()) return Error{IPP_STATUS_ERROR_INTERNAL, "the passphrase is empty", "keys", 0};
   return KeyPassphrase(std::move(first), "standard input");
 }
+
+namespace {
 
 // Runs `keys protect` or `keys unprotect`.
 int run_key_command(const RunSettings& settings, bool protect) {

@@ -22,6 +22,12 @@ namespace ipp3d::server {
 // returns the process exit status.
 using SettingsCommand = std::function<int(const RunSettings&)>;
 
+// The passphrase for a command: the configured file (flag, configuration or
+// systemd credential), else asked at the terminal without echo (twice when
+// `confirm`), else one line of standard input. Errors: unreadable or
+// unsafe file, the two entries differ, empty.
+Result<KeyPassphrase> command_passphrase(const RunSettings& settings, bool confirm);
+
 // Defines `keys protect` and `keys unprotect` on `app`; when one is parsed,
 // `selected` is set to run it.
 void add_key_commands(CLI::App& app, SettingsCommand& selected);

@@ -1,6 +1,7 @@
-// `ipp3d-server backup FILE` and `ipp3d-server restore FILE [--force]
-// [--check]`: the state directory in one archive with integrity checking
-// (state/backup.hpp).
+// `ipp3d-server backup FILE [--encrypt]` and `ipp3d-server restore FILE
+// [--force] [--check]`: the state directory in one archive with integrity
+// checking (state/backup.hpp), optionally encrypted with the key passphrase
+// (state/backup_seal.hpp).
 #pragma once
 
 #include "keys/key_command.hpp"

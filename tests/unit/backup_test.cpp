@@ -4,6 +4,7 @@
 #include "state/backup.hpp"
 
 #include "printer_keys.hpp"
+#include "state/backup_seal.hpp"
 #include "state/state_store.hpp"
 #include "tls.hpp"
 
@@ -154,6 +155,36 @@ TEST_F(BackupTest, ANonEmptyStateDirectoryIsReplacedOnlyWithForce) {
   EXPECT_EQ(read(state_ / "keys/mk4-identity.key"), identity);
   ASSERT_FALSE(replaced.empty());
   EXPECT_TRUE(fs::exists(replaced / "spool" / "job.gcode")) << "the old directory is kept aside";
+}
+
+TEST_F(BackupTest, AnEncryptedArchiveOpensOnlyWithItsPassphraseAndWhole) {
+  const fs::path archive = make_backup();
+  const fs::path sealed = dir_ / "backup.sealed";
+  ASSERT_TRUE(seal_archive(archive, sealed, "backup passphrase").ok());
+  EXPECT_TRUE(is_sealed_archive(sealed));
+  EXPECT_FALSE(is_sealed_archive(archive));
+  EXPECT_EQ(mode_of(sealed), 0600U);
+  EXPECT_EQ(read(sealed).find("ipp3d-secret-key-v1"), std::string::npos) << "no key in clear";
+
+  ASSERT_TRUE(open_sealed_archive(sealed, dir_ / "opened", "backup passphrase").ok());
+  EXPECT_EQ(read(dir_ / "opened"), read(archive));
+  EXPECT_EQ(mode_of(dir_ / "opened"), 0600U);
+
+  auto wrong = open_sealed_archive(sealed, dir_ / "wrong", "another one");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(wrong.error().message, HasSubstr("wrong passphrase"));
+  EXPECT_FALSE(fs::exists(dir_ / "wrong"));
+
+  const std::string good = read(sealed);
+  std::string flipped = good;
+  flipped[good.size() / 2] = static_cast<char>(flipped[good.size() / 2] ^ 0x20);
+  write(sealed, flipped);
+  EXPECT_FALSE(open_sealed_archive(sealed, dir_ / "flipped", "backup passphrase").ok());
+  EXPECT_FALSE(fs::exists(dir_ / "flipped"));
+  write(sealed, good.substr(0, good.size() - 40));
+  EXPECT_FALSE(open_sealed_archive(sealed, dir_ / "short", "backup passphrase").ok());
+  // The last chunk of a whole file is FINAL: dropping it leaves a truncated stream.
+  EXPECT_FALSE(fs::exists(dir_ / "short"));
 }
 
 TEST_F(BackupTest, AManifestNamingAPathOutsideTheStateIsRefused) {
