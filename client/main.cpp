@@ -1,6 +1,7 @@
 // ipp3d: the companion client of ipp3d-server.
 #include "check_command.hpp"
 #include "keygen_command.hpp"
+#include "pair_command.hpp"
 #include "print_command.hpp"
 #include "queue_commands.hpp"
 #include "sign_command.hpp"
@@ -30,6 +31,8 @@ int run(int argc, char** argv) {
   CLI::App* verify = ipp3d::client::add_verify_command(app, verify_options);
   ipp3d::client::PrintOptions print_options;
   CLI::App* print = ipp3d::client::add_print_command(app, print_options);
+  ipp3d::client::PairOptions pair_options;
+  CLI::App* pair = ipp3d::client::add_pair_command(app, pair_options);
   ipp3d::client::QueueCommands queue;
   ipp3d::client::add_queue_commands(app, queue);
   try {
@@ -43,6 +46,7 @@ int run(int argc, char** argv) {
   if (sign->parsed()) return ipp3d::client::run_sign(sign_options);
   if (verify->parsed()) return ipp3d::client::run_verify(verify_options);
   if (print->parsed()) return ipp3d::client::run_print(print_options);
+  if (pair->parsed()) return ipp3d::client::run_pair(pair_options);
   if (const auto code = ipp3d::client::run_queue_command(queue)) return *code;
   std::cout << app.help();
   return 0;

@@ -194,6 +194,27 @@ Result<std::filesystem::path> default_key_path() {
   return *dir / "key";
 }
 
+Result<trust::SecretKey> read_signing_key(const std::filesystem::path& file_option) {
+  std::filesystem::path file = file_option;
+  if (file.empty()) {
+    auto path = default_key_path();
+    if (!path) return std::move(path).error();
+    file = *path;
+    if (!std::filesystem::exists(file)) {
+      return Error{IPP_STATUS_ERROR_INTERNAL,
+                   "no signing key at " + file.string() + ": run ipp3d keygen first",
+                   {},
+                   0};
+    }
+  }
+  auto key = trust::read_secret_key_file(file, passphrase_for(file));
+  if (!key) return Error{IPP_STATUS_ERROR_INTERNAL, key_error_text(key.error()), {}, 0};
+  if (key->algorithm() != trust::KeyAlgorithm::kEd25519) {
+    return Error{IPP_STATUS_ERROR_INTERNAL, file.string() + " is not an ed25519 signing key", {}, 0};
+  }
+  return key;
+}
+
 Status ensure_config_directory() {
   auto dir = config_directory();
   if (!dir) return std::move(dir).error();

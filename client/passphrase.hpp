@@ -42,6 +42,11 @@ Result<std::filesystem::path> config_directory();
 // The default key, CONFIG_DIR/key.
 Result<std::filesystem::path> default_key_path();
 
+// The Ed25519 signing key of `file` (empty: default_key_path()), asking for
+// its passphrase when protected. Errors: no key there (run ipp3d keygen), an
+// unreadable or unprotected file, a wrong passphrase, an x25519 key.
+Result<trust::SecretKey> read_signing_key(const std::filesystem::path& file);
+
 // Creates the configuration directory (mode 0700) when it is missing.
 Status ensure_config_directory();
 

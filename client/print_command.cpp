@@ -139,28 +139,6 @@ bool confirm_cancel(int job_id) {
   return answer == 'y' || answer == 'Y';
 }
 
-// The signing key (--key or the default).
-Result<trust::SecretKey> signing_key(const PrintOptions& o) {
-  std::filesystem::path file = o.key;
-  if (file.empty()) {
-    auto path = default_key_path();
-    if (!path) return std::move(path).error();
-    file = *path;
-    if (!std::filesystem::exists(file)) {
-      return Error{IPP_STATUS_ERROR_INTERNAL,
-                   "no signing key at " + file.string() + ": run ipp3d keygen first",
-                   {},
-                   0};
-    }
-  }
-  auto key = trust::read_secret_key_file(file, passphrase_for(file));
-  if (!key) return Error{IPP_STATUS_ERROR_INTERNAL, key_error_text(key.error()), {}, 0};
-  if (key->algorithm() != trust::KeyAlgorithm::kEd25519) {
-    return Error{IPP_STATUS_ERROR_INTERNAL, file.string() + " is not an ed25519 signing key", {}, 0};
-  }
-  return key;
-}
-
 // Runs the printer's gate on the file before anything is submitted: the
 // exit code to stop with (the file would be refused, or cannot be checked),
 // or nullopt to go on. A printer that publishes no policy is not checked.
@@ -263,7 +241,7 @@ int run_print(const PrintOptions& o) {
     std::cerr << "ipp3d print: --expires must be a number followed by s, m, h or d (e.g. 7d)\n";
     return kExitUsage;
   }
-  auto key = signing_key(o);
+  auto key = read_signing_key(o.key);
   if (!key) {
     std::cerr << "ipp3d print: " << key.error().message << "\n";
     return kExitUsage;

@@ -85,6 +85,11 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   for (auto& printer : app->printers_) runtimes.push_back(printer.get());
   app->scheduler_ = std::make_unique<Scheduler>(runtimes);
   app->verifier_ = std::make_unique<CredentialVerifier>(*app->store_);
+  PairingLimits pairing_limits;
+  pairing_limits.lifetime = std::chrono::seconds(app->settings_.pairing_lifetime_seconds);
+  app->pairing_ = std::make_unique<PairingService>(
+      *app->store_, pairing_limits, [raw = app.get()] { return raw->tls_.sha256_fingerprint; });
+  app->pairing_page_ = std::make_unique<PairingPage>(PairingPage{*app->pairing_, *app->verifier_});
   app->gate_ = std::make_unique<RequestGate>(
       *app->verifier_, [raw = app.get()](pappl_printer_t* p) { return raw->find_printer(p); });
   if (auto made = app->create_system(); !made) return made.error();
@@ -154,6 +159,8 @@ Status Application::create_system() {
   papplSystemAddMIMEFilter(system_, kEnvelopeFormat.data(), kGcodeFormat.data(), print_envelope_job, nullptr);
   papplSystemSetOperationCallback(system_, operation_callback, this);
   papplSystemSetSaveCallback(system_, save_callback, this);
+  add_pairing_endpoints(system_, *pairing_);
+  add_pairing_page(system_, *pairing_page_);
 
   for (const auto& printer : printers_) driver_names_.push_back(driver_name_for(printer->name()));
   for (std::size_t i = 0; i < printers_.size(); ++i) {
@@ -249,6 +256,7 @@ bool Application::timer_callback(pappl_system_t*, void* data) {
     for (auto& monitor : app->monitors_) monitor->start();
   }
   app->scheduler_->tick();
+  app->pairing_->expire();
   // Nonces of expired envelopes are of no use any more (hourly).
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
   if (++app->ticks_ % 3600 == 0) app->store_->prune_nonces(now);

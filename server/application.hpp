@@ -15,6 +15,7 @@
 #include "state/pappl_state.hpp"
 #include "state/state_store.hpp"
 #include "tls.hpp"
+#include "web/pairing_web.hpp"
 
 #include <pappl/pappl.h>
 
@@ -106,6 +107,8 @@ class Application {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<CredentialVerifier> verifier_;
   std::unique_ptr<RequestGate> gate_;
+  std::unique_ptr<PairingService> pairing_;    // pairing requests (docs/security.md, "Pairing")
+  std::unique_ptr<PairingPage> pairing_page_;  // the operator's Pairing page
   std::vector<std::unique_ptr<PrinterRuntime>> printers_;
   std::unique_ptr<Scheduler> scheduler_;
   std::vector<std::unique_ptr<PrinterMonitor>> monitors_;  // one per printer, same order

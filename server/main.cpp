@@ -63,6 +63,8 @@ int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::Comm
   app.add_option("--key-passphrase-file", command_line.key_passphrase_file,
                  "file holding the passphrase of the server's private keys; overrides [server] "
                  "key_passphrase_file (default $CREDENTIALS_DIRECTORY/ipp3d-key-passphrase when present)");
+  app.add_option("--pairing-lifetime", command_line.pairing_lifetime,
+                 "seconds a pairing request waits for the operator (1-600, default 600)");
   CLI::App* admin = app.add_subcommand("admin", "manage the admin account");
   admin->require_subcommand(1);
   subcommands.admin_set_password = admin->add_subcommand(

@@ -86,6 +86,12 @@ Result<RunSettings> resolve_settings(const CommandLine& command_line) {
     return setting_error("log-level",
                          "log level '" + settings.log_level + "' must be debug, info, warn or error");
   }
+  settings.pairing_lifetime_seconds = command_line.pairing_lifetime.value_or(600);
+  if (settings.pairing_lifetime_seconds < 1 || settings.pairing_lifetime_seconds > 600) {
+    return setting_error("pairing-lifetime",
+                         "--pairing-lifetime " + std::to_string(settings.pairing_lifetime_seconds) +
+                             " must be 1 to 600 seconds (requests expire after 10 minutes at most)");
+  }
   if (command_line.log_file) {
     settings.log_file = *command_line.log_file;
   } else if (server.log_file) {

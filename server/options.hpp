@@ -19,6 +19,7 @@ struct CommandLine {
   std::optional<std::string> log_level;                      // --log-level LEVEL
   std::optional<std::filesystem::path> log_file;             // --log-file FILE
   std::optional<std::filesystem::path> key_passphrase_file;  // --key-passphrase-file FILE
+  std::optional<int> pairing_lifetime;                       // --pairing-lifetime SECONDS
 };
 
 // A host and port to listen on.
@@ -39,6 +40,7 @@ struct RunSettings {
   // else [server] key_passphrase_file, else $CREDENTIALS_DIRECTORY's
   // ipp3d-key-passphrase when present; nullopt: keys are not protected.
   std::optional<std::filesystem::path> key_passphrase_file;
+  int pairing_lifetime_seconds = 600;  // how long a pairing request waits (1-600)
 };
 
 // Parses "HOST:PORT" or "[V6]:PORT". Errors name the text and the reason.

@@ -26,7 +26,10 @@ struct CredentialsFree {
 const char* answer_challenge(const char* /*prompt*/, http_t* http, const char* /*method*/,
                              const char* /*resource*/, void* data) {
   auto* state = static_cast<Printer::State*>(data);
-  if (!state->tls || state->decision == TrustDecision::kInsecure || state->challenges++ > 0) return nullptr;
+  if (!state->tls || state->decision == TrustDecision::kInsecure ||
+      state->decision == TrustDecision::kUnverified || state->challenges++ > 0) {
+    return nullptr;
+  }
   auto fingerprint = connection_fingerprint(http);
   if (!fingerprint || *fingerprint != state->fingerprint) {
     state->trust_failed = true;
@@ -208,18 +211,27 @@ std::string mismatch_message(const Printer::State& state, const std::string& exp
   return text;
 }
 
+// The pin file of `options`: its own, else the default.
+Result<std::filesystem::path> pin_file_of(const OpenOptions& options) {
+  if (!options.known_printers.empty()) return options.known_printers;
+  return default_known_printers_path();
+}
+
 // Checks the connection's certificate against the pin; pins on first contact.
+// With OpenOptions::unverified only records what it saw.
 Status establish_trust(Printer::State& state) {
   auto seen = detail::connection_fingerprint(state.http.get());
   if (!seen) return std::move(seen).error();
-  std::filesystem::path file = state.options.known_printers;
-  if (file.empty()) {
-    auto default_file = default_known_printers_path();
-    if (!default_file) return std::move(default_file).error();
-    file = *default_file;
-  }
+  auto pin_file = pin_file_of(state.options);
+  if (!pin_file) return std::move(pin_file).error();
+  const std::filesystem::path& file = *pin_file;
   auto pins = KnownPrinters::load(file);
   if (!pins) return std::move(pins).error();
+  if (state.options.unverified) {
+    state.fingerprint = *seen;
+    state.decision = TrustDecision::kUnverified;
+    return {};
+  }
   if (state.options.fingerprint) {
     const auto wanted = normalize_fingerprint(*state.options.fingerprint);
     if (!wanted) {
@@ -348,6 +360,27 @@ const std::string& Printer::fingerprint() const { return state_->fingerprint; }
 TrustDecision Printer::trust_decision() const { return state_->decision; }
 
 IppPtr Printer::new_request(ipp_op_t op) const { return detail::new_request(*state_, op); }
+
+std::optional<std::string> Printer::pinned_fingerprint() const {
+  auto file = pin_file_of(state_->options);
+  if (!file) return std::nullopt;
+  auto pins = KnownPrinters::load(*file);
+  if (!pins) return std::nullopt;
+  return pins->find(state_->host_port);
+}
+
+Status Printer::pin_certificate() {
+  if (!state_->tls || state_->fingerprint.empty()) {
+    return client_error(IPP_STATUS_ERROR_BAD_REQUEST, "a plain ipp:// connection has no certificate to pin");
+  }
+  auto file = pin_file_of(state_->options);
+  if (!file) return std::move(file).error();
+  auto pins = KnownPrinters::load(*file);
+  if (!pins) return std::move(pins).error();
+  if (Status pinned = pins->pin(state_->host_port, state_->fingerprint); !pinned) return pinned;
+  state_->decision = TrustDecision::kExplicit;
+  return {};
+}
 
 Result<IppPtr> Printer::send(IppPtr request) {
   const std::string what = ippOpString(ippGetOperation(request.get()));

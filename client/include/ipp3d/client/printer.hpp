@@ -57,6 +57,7 @@ enum class TrustDecision {
   kFirstContact,  // no pin yet: pinned now
   kExplicit,      // matched OpenOptions::fingerprint (pinned now)
   kInsecure,      // plain ipp:// with OpenOptions::insecure: no TLS, nothing checked
+  kUnverified,    // OpenOptions::unverified (pairing): seen, neither checked nor pinned yet
 };
 
 // What Printer::open needs besides the URI.
@@ -77,6 +78,17 @@ struct OpenOptions {
   CredentialsProvider credentials;
   // Connect timeout.
   std::chrono::milliseconds timeout{10000};
+  // Pairing (pairing.hpp): connect with TLS and remember the certificate's
+  // fingerprint without comparing it with a pin or pinning it; credentials are
+  // never sent on such a connection. pin_certificate() pins it once pairing
+  // has authenticated it.
+  bool unverified = false;
+};
+
+// An HTTP answer of Printer::post: the status and the body.
+struct HttpAnswer {
+  int status = 0;  // HTTP status code
+  std::string body;
 };
 
 // The printer's model and the ipp3d vendor attributes.
@@ -208,6 +220,21 @@ class Printer {
   // the body, at most `max_bytes`. Errors: another host, an HTTP error
   // status (named), a larger body, the connection failing.
   Result<std::string> fetch(const std::string& resource, std::size_t max_bytes = std::size_t{4} << 20);
+
+  // HTTP POST of `body` (as `content_type`) to `path` (e.g.
+  // "/ipp3d/pairing/begin") on this connection, without credentials; the
+  // answer whatever its status (body at most `max_bytes`). Errors: the
+  // connection failing or the certificate changing, a larger body.
+  Result<HttpAnswer> post(const std::string& path, const std::string& content_type, const std::string& body,
+                          std::size_t max_bytes = std::size_t{1} << 16);
+
+  // The pin file's entry of HOST:PORT, if any (whatever the certificate).
+  [[nodiscard]] std::optional<std::string> pinned_fingerprint() const;
+
+  // Pins this connection's certificate for HOST:PORT in the pin file
+  // (replacing an earlier pin), e.g. once pairing authenticated it. Errors:
+  // insecure connections, the pin file cannot be written.
+  Status pin_certificate();
 
   // A new request for `op` carrying this printer's printer-uri and
   // requesting-user-name (e.g. for a vendor operation; add its attributes, then send()).
