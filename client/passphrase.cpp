@@ -82,9 +82,16 @@ std::string secret_buffer() {
   return text;
 }
 
+// The passphrase in the environment: IPP3D_KEY_PASSPHRASE, else
+// IPP3D_PASSPHRASE; nullptr when neither is set.
+const char* environment_passphrase() {
+  const char* value = std::getenv(kKeyPassphraseVariable);
+  return value != nullptr ? value : std::getenv(kPassphraseVariable);
+}
+
 // A passphrase from the environment, in a secret_buffer().
 std::optional<std::string> from_environment() {
-  const char* value = std::getenv(kPassphraseVariable);
+  const char* value = environment_passphrase();
   if (value == nullptr || std::strlen(value) > kMaxPassphrase) return std::nullopt;
   std::string text = secret_buffer();
   text.assign(value);
@@ -129,13 +136,13 @@ std::optional<std::string> ask_terminal(const std::string& prompt) {
 std::optional<std::string> ask_secret(const std::string& prompt) { return ask_terminal(prompt); }
 
 std::optional<std::string> read_passphrase(const std::string& prompt) {
-  if (std::getenv(kPassphraseVariable) != nullptr) return from_environment();
+  if (environment_passphrase() != nullptr) return from_environment();
   return ask_terminal(prompt);
 }
 
 Result<std::string> read_new_passphrase(const std::filesystem::path& key) {
   std::optional<std::string> first;
-  if (std::getenv(kPassphraseVariable) != nullptr) {
+  if (environment_passphrase() != nullptr) {
     first = from_environment();
     if (!first) return usage_error("IPP3D_PASSPHRASE is longer than 1024 bytes");
   } else {

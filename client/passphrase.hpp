@@ -14,8 +14,10 @@ namespace ipp3d::client {
 
 // The environment variable scripts and tests set instead of typing a passphrase.
 inline constexpr const char* kPassphraseVariable = "IPP3D_PASSPHRASE";
+// The same, named after what it unlocks; it wins when both are set.
+inline constexpr const char* kKeyPassphraseVariable = "IPP3D_KEY_PASSPHRASE";
 
-// IPP3D_PASSPHRASE when set, else one line read from the terminal with echo
+// IPP3D_KEY_PASSPHRASE or IPP3D_PASSPHRASE when set, else one line read from the terminal with echo
 // off after `prompt`; nullopt when neither is available or reading was
 // interrupted. The caller wipes the result (trust::secure_wipe).
 std::optional<std::string> read_passphrase(const std::string& prompt);

@@ -144,6 +144,7 @@ Verdict examine(trust::ByteSource source, const std::vector<Trusted>& trusted,
   trust::ClaimPolicy policy;
   if (printer != nullptr) policy.printer = printer->id();
   policy.now = static_cast<std::int64_t>(std::time(nullptr));
+  policy.earliest_now = trust::build_time();
   policy.max_lifetime = std::numeric_limits<std::int64_t>::max();  // each printer sets its own maximum
   if (auto claims = trust::check_claims(*v.claims, policy); !claims) {
     v.problem = claims.error();

@@ -57,10 +57,14 @@ Result<std::unique_ptr<Backend>> make_backend(const config::PrinterConfig& print
 Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   std::unique_ptr<Application> app(new Application(std::move(settings)));
   if (auto opened = app->open_state(); !opened) return opened.error();
+  auto passphrase = load_key_passphrase(app->settings_.key_passphrase_file);
+  if (!passphrase) return passphrase.error();
+  app->key_passphrase_ = std::move(passphrase).value();
   if (auto opened = app->open_audit_log(); !opened) return opened.error();
-  auto tls = prepare_tls_identity(app->settings_.state_dir, app->settings_.listen.host);
+  auto tls = prepare_tls_identity(app->settings_.state_dir, app->settings_.listen.host, app->key_passphrase_);
   if (!tls) return tls.error();
   app->tls_ = tls.value();
+  app->renew_certificate_if_due(static_cast<std::int64_t>(std::time(nullptr)));
 
   const auto& state_dir = app->settings_.state_dir;
   // Reservations left by a crash count as used copies; expired nonces go.
@@ -70,7 +74,7 @@ Result<std::unique_ptr<Application>> Application::create(RunSettings settings) {
   }
   app->store_->prune_nonces(static_cast<std::int64_t>(std::time(nullptr)));
   for (const auto& printer : app->settings_.config.printers) {
-    auto keys = load_or_create_printer_keys(state_dir, printer.name);
+    auto keys = load_or_create_printer_keys(state_dir, printer.name, app->key_passphrase_);
     if (!keys) return keys.error();
     auto backend = make_backend(printer, state_dir);
     if (!backend) return backend.error();
@@ -258,7 +262,9 @@ bool Application::timer_callback(pappl_system_t*, void* data) {
   app->pairing_->expire();
   app->checkpointer_->tick();
   // Nonces of expired envelopes are of no use any more (hourly).
-  if (++app->ticks_ % 3600 == 0) app->store_->prune_nonces(static_cast<std::int64_t>(std::time(nullptr)));
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  if (++app->ticks_ % 3600 == 0) app->store_->prune_nonces(now);
+  if (now >= app->next_certificate_check_) app->renew_certificate_if_due(now);  // daily
   return true;
 }
 

@@ -55,8 +55,8 @@ class Application {
   [[nodiscard]] std::vector<std::string> printer_key_descriptions() const;
   // How many signers the printers trust (0: every signed job is refused).
   [[nodiscard]] std::size_t trusted_signer_count() const { return store_->trusted_signers().size(); }
-  // The TLS certificate's SHA-256 fingerprint.
-  [[nodiscard]] const std::string& certificate_fingerprint() const { return tls_.sha256_fingerprint; }
+  // The TLS certificate's SHA-256 fingerprint (it changes when the certificate is renewed).
+  [[nodiscard]] std::string certificate_fingerprint() const;
 
   // Serves until SIGTERM or SIGINT: then saves the state and ends the
   // process at once (PAPPL alone would wait up to 60 s for queued jobs).
@@ -92,6 +92,11 @@ class Application {
   void start_dnssd();
   // Serves the printer's current G-code policy (the resource of gcode_policy_path()).
   static bool policy_resource_callback(pappl_client_t* client, void* data);
+  // application_keys.cpp: renews the TLS certificate when fewer than 30 days
+  // remain, logging and auditing it; failures are logged (the old one stays).
+  void renew_certificate_if_due(std::int64_t now);
+  // Logs through PAPPL once the system exists, else to standard error.
+  void log_message(pappl_loglevel_t level, const std::string& text) const;
   PrinterRuntime* find_printer(pappl_printer_t* printer) const;
   PrinterRuntime* find_printer(const char* driver_name) const;
 
@@ -103,7 +108,10 @@ class Application {
   static bool timer_callback(pappl_system_t*, void* data);
 
   RunSettings settings_;
+  KeyPassphrase key_passphrase_;  // protects the keys at rest; empty: not protected
+  mutable std::mutex tls_mutex_;  // guards tls_ (renewed from the main loop, read by any thread)
   TlsIdentity tls_;
+  std::int64_t next_certificate_check_ = 0;  // main-loop thread only
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<AuditCheckpointer> checkpointer_;  // signs the audit log's checkpoints
   std::unique_ptr<AuditResources> audit_resources_;  // what the audit web resources use

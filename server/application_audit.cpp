@@ -7,7 +7,7 @@
 namespace ipp3d::server {
 
 Status Application::open_audit_log() {
-  auto key = load_or_create_audit_key(settings_.state_dir);
+  auto key = load_or_create_audit_key(settings_.state_dir, key_passphrase_);
   if (!key) return key.error();
   checkpointer_ = std::make_unique<AuditCheckpointer>(*store_, std::move(key).value());
   return {};

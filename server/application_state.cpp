@@ -161,6 +161,10 @@ void Application::shutdown_now(int signal_number) {
     reserve_job_ids();  // the saved state may lack jobs: skip their IDs
   }
   (void)std::fflush(nullptr);
+  {
+    const std::lock_guard lock(tls_mutex_);
+    if (tls_.runtime) tls_.runtime->remove();  // the decrypted TLS key goes with the process
+  }
   // PAPPL's threads (connections, the printing job) end with the process;
   // everything durable is already on disk (SQLite WAL, synchronous=FULL).
   std::_Exit(saved ? 0 : 1);

@@ -1,8 +1,10 @@
 // ipp3d-server: the IPP 3D printer application.
 #include "application.hpp"
+#include "keys/key_command.hpp"
 #include "options.hpp"
 #include "state/admin_command.hpp"
 #include "state/audit_command.hpp"
+#include "state/backup_command.hpp"
 #include "state/trust_command.hpp"
 #include "state/user_command.hpp"
 
@@ -27,6 +29,7 @@ struct Subcommands {
   CLI::App* printer_key = nullptr;
   std::string printer_name = "virtual-fdm";
   ipp3d::server::StateDirCommand state_dir_command;  // set by `audit ...`
+  ipp3d::server::SettingsCommand settings_command;   // set by `keys ...`, `backup`, `restore`
 };
 
 // Defines `trust add|list|remove` and `printer-key`.
@@ -63,6 +66,9 @@ int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::Comm
                  "state directory (keys, spool, database); default $IPP3D_STATE_DIR or ~/.local/state/ipp3d");
   app.add_option("--log-level", command_line.log_level, "debug, info, warn or error (default info)");
   app.add_option("--log-file", command_line.log_file, "log to FILE instead of stderr");
+  app.add_option("--key-passphrase-file", command_line.key_passphrase_file,
+                 "file holding the passphrase of the server's private keys; overrides [server] "
+                 "key_passphrase_file (default $CREDENTIALS_DIRECTORY/ipp3d-key-passphrase when present)");
   app.add_option("--pairing-lifetime", command_line.pairing_lifetime,
                  "seconds a pairing request waits for the operator (1-600, default 600)");
   CLI::App* admin = app.add_subcommand("admin", "manage the admin account");
@@ -75,6 +81,8 @@ int parse_command_line(CLI::App& app, int argc, char** argv, ipp3d::server::Comm
                                              "account name (default admin)");
   add_trust_commands(app, subcommands);
   ipp3d::server::add_audit_commands(app, subcommands.state_dir_command);
+  ipp3d::server::add_key_commands(app, subcommands.settings_command);
+  ipp3d::server::add_backup_commands(app, subcommands.settings_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -160,7 +168,12 @@ int run_state_command(const ipp3d::server::CommandLine& command_line, const Subc
   if (subcommands.trust_remove->parsed()) {
     return ipp3d::server::trust_remove(dir, subcommands.signer_name, std::cout, std::cerr);
   }
-  return ipp3d::server::show_printer_key(dir, subcommands.printer_name, std::cout, std::cerr);
+  auto passphrase = ipp3d::server::load_key_passphrase(settings->key_passphrase_file);
+  if (!passphrase) {
+    std::cerr << "ipp3d-server: " << passphrase.error().message << "\n";
+    return 1;
+  }
+  return ipp3d::server::show_printer_key(dir, subcommands.printer_name, *passphrase, std::cout, std::cerr);
 }
 
 }  // namespace
@@ -178,6 +191,14 @@ int main(int argc, char** argv) {
       return run_admin_set_password(command_line, subcommands.admin_user);
     }
     if (user_commands.selected()) return run_user_command(command_line, user_commands);
+    if (subcommands.settings_command) {
+      auto settings = ipp3d::server::resolve_settings(command_line);
+      if (!settings) {
+        std::cerr << "ipp3d-server: " << settings.error().message << "\n";
+        return 2;
+      }
+      return subcommands.settings_command(*settings);
+    }
     if (subcommands.trust_add->parsed() || subcommands.trust_list->parsed() ||
         subcommands.trust_remove->parsed() || subcommands.printer_key->parsed() ||
         subcommands.state_dir_command) {

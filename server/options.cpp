@@ -3,6 +3,8 @@
 #include "ipp3d/trust/keys.hpp"
 #include "ipp3d/trust/sha256.hpp"
 
+#include "keys/key_passphrase.hpp"
+
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -73,6 +75,7 @@ Result<RunSettings> resolve_settings(const CommandLine& command_line) {
     if (!loaded) return setting_error("config", config::format_errors(loaded.error()));
     settings.config = std::move(loaded).value();
     settings.config_digest = file_digest(*command_line.config_file);
+    settings.config_file = command_line.config_file;
   } else {
     settings.config = config::default_config();
   }
@@ -109,6 +112,9 @@ Result<RunSettings> resolve_settings(const CommandLine& command_line) {
   } else if (server.log_file) {
     settings.log_file = std::filesystem::path(*server.log_file);
   }
+  std::optional<std::filesystem::path> passphrase_file = command_line.key_passphrase_file;
+  if (!passphrase_file && server.key_passphrase_file) passphrase_file = *server.key_passphrase_file;
+  settings.key_passphrase_file = key_passphrase_file(passphrase_file);
   return settings;
 }
 

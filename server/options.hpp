@@ -13,12 +13,13 @@ namespace ipp3d::server {
 
 // What the command line asked for.
 struct CommandLine {
-  std::optional<std::filesystem::path> config_file;  // --config FILE
-  std::optional<std::string> listen;                 // --listen HOST:PORT
-  std::optional<std::filesystem::path> state_dir;    // --state-dir DIR
-  std::optional<std::string> log_level;              // --log-level LEVEL
-  std::optional<std::filesystem::path> log_file;     // --log-file FILE
-  std::optional<int> pairing_lifetime;               // --pairing-lifetime SECONDS
+  std::optional<std::filesystem::path> config_file;          // --config FILE
+  std::optional<std::string> listen;                         // --listen HOST:PORT
+  std::optional<std::filesystem::path> state_dir;            // --state-dir DIR
+  std::optional<std::string> log_level;                      // --log-level LEVEL
+  std::optional<std::filesystem::path> log_file;             // --log-file FILE
+  std::optional<std::filesystem::path> key_passphrase_file;  // --key-passphrase-file FILE
+  std::optional<int> pairing_lifetime;                       // --pairing-lifetime SECONDS
 };
 
 // A host and port to listen on.
@@ -30,14 +31,19 @@ struct ListenAddress {
 // Everything the server needs to start, after merging flags and file.
 struct RunSettings {
   config::Config config;
+  std::optional<std::filesystem::path> config_file;  // the --config file, when one was given
   ListenAddress listen;
   std::filesystem::path state_dir;
   std::string log_level;                          // debug, info, warn, error
   std::optional<std::filesystem::path> log_file;  // nullopt: stderr
-  int pairing_lifetime_seconds = 600;             // how long a pairing request waits (1-600)
   // "sha256:HEX" of the configuration file's bytes, or "default" without
   // --config (the server-started audit event records it).
   std::string config_digest = "default";
+  // The file holding the passphrase of the server's private keys: the flag,
+  // else [server] key_passphrase_file, else $CREDENTIALS_DIRECTORY's
+  // ipp3d-key-passphrase when present; nullopt: keys are not protected.
+  std::optional<std::filesystem::path> key_passphrase_file;
+  int pairing_lifetime_seconds = 600;  // how long a pairing request waits (1-600)
 };
 
 // Parses "HOST:PORT" or "[V6]:PORT". Errors name the text and the reason.

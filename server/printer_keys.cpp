@@ -8,12 +8,15 @@ namespace ipp3d::server {
 namespace {
 
 // Loads one key of `algorithm` from `path`, or creates it (with its .pub).
+// A new key is protected when `passphrase` is not empty.
 Result<trust::SecretKey> load_or_create(const std::filesystem::path& path, trust::KeyAlgorithm algorithm,
-                                        const std::string& comment) {
+                                        const std::string& comment, const KeyPassphrase& passphrase) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     trust::SecretKey key = trust::SecretKey::generate(algorithm);
-    if (Status written = trust::write_secret_key_file(path, key); !written) return written.error();
+    const std::optional<std::string> protect =
+        passphrase.empty() ? std::nullopt : std::optional<std::string>(passphrase.text());
+    if (Status written = trust::write_secret_key_file(path, key, protect); !written) return written.error();
     trust::PublicKey public_key = key.public_key();
     public_key.comment = comment;
     std::filesystem::path pub = path;
@@ -21,7 +24,10 @@ Result<trust::SecretKey> load_or_create(const std::filesystem::path& path, trust
     if (Status written = trust::write_public_key_file(pub, public_key); !written) return written.error();
     return key;
   }
-  auto key = trust::read_secret_key_file(path);
+  auto key = trust::read_secret_key_file(path, passphrase.provider());
+  if (!key && key.error().attribute == "passphrase" && passphrase.empty()) {
+    return Error{IPP_STATUS_ERROR_INTERNAL, missing_passphrase_message(path), "keys", 0};
+  }
   if (!key) return key.error();
   if (key->algorithm() != algorithm) {
     return Error{IPP_STATUS_ERROR_INTERNAL,
@@ -47,14 +53,16 @@ std::filesystem::path printer_key_path(const std::filesystem::path& state_dir, c
 }
 
 Result<std::unique_ptr<PrinterKeys>> load_or_create_printer_keys(const std::filesystem::path& state_dir,
-                                                                 const std::string& printer) {
+                                                                 const std::string& printer,
+                                                                 const KeyPassphrase& passphrase) {
   if (Status made = make_key_directory(state_dir); !made) return made.error();
   auto encryption =
       load_or_create(printer_key_path(state_dir, printer, "encryption"), trust::KeyAlgorithm::kX25519,
-                     "ipp3d printer " + printer + " (encryption)");
+                     "ipp3d printer " + printer + " (encryption)", passphrase);
   if (!encryption) return encryption.error();
-  auto identity = load_or_create(printer_key_path(state_dir, printer, "identity"),
-                                 trust::KeyAlgorithm::kEd25519, "ipp3d printer " + printer + " (identity)");
+  auto identity =
+      load_or_create(printer_key_path(state_dir, printer, "identity"), trust::KeyAlgorithm::kEd25519,
+                     "ipp3d printer " + printer + " (identity)", passphrase);
   if (!identity) return identity.error();
   return std::make_unique<PrinterKeys>(
       PrinterKeys{std::move(encryption).value(), std::move(identity).value()});
@@ -64,10 +72,11 @@ std::filesystem::path audit_key_path(const std::filesystem::path& state_dir) {
   return state_dir / "keys" / "audit.key";
 }
 
-Result<trust::SecretKey> load_or_create_audit_key(const std::filesystem::path& state_dir) {
+Result<trust::SecretKey> load_or_create_audit_key(const std::filesystem::path& state_dir,
+                                                  const KeyPassphrase& passphrase) {
   if (Status made = make_key_directory(state_dir); !made) return made.error();
   return load_or_create(audit_key_path(state_dir), trust::KeyAlgorithm::kEd25519,
-                        "ipp3d-server audit checkpoints");
+                        "ipp3d-server audit checkpoints", passphrase);
 }
 
 Result<std::optional<trust::PublicKey>> read_audit_public_key(const std::filesystem::path& state_dir) {

@@ -201,11 +201,13 @@ std::string mismatch_message(const Printer::State& state, const std::string& exp
       (explicit_pin ? std::string("the fingerprint given with --fingerprint")
                     : "the pinned one in " + file.string()) +
       ":\n  expected: " + expected + "\n  presented: " + seen +
-      "\nNo credentials or jobs were sent. This is another server, or the printer's certificate "
-      "was replaced (a new state directory). Check the fingerprint the printer shows "
-      "(ipp3d-server prints it at start; the operator can read it from STATE/tls), then "
-      "connect again with --fingerprint " +
-      seen + " to pin the new one.";
+      "\nNo credentials or jobs were sent. This is another server (possibly an attacker in the "
+      "middle), or the printer's certificate was replaced: ipp3d-server renews it when it nears "
+      "its expiry (and logs the new fingerprint), and a new state directory makes a new one. "
+      "Check the new fingerprint with the printer's operator (ipp3d-server prints it at start "
+      "and logs it on renewal), then re-pin: pair again (ipp3d pair), or connect with "
+      "--fingerprint " +
+      seen + ".";
   return text;
 }
 

@@ -46,6 +46,7 @@ void read_server(TableReader& reader, ServerConfig& server) {
   reader.read("state_dir", server.state_dir);
   reader.read("log_level", server.log_level);
   reader.read("log_file", server.log_file);
+  reader.read("key_passphrase_file", server.key_passphrase_file);
   read_login(reader, server.login);
   reader.finish();
 }

@@ -121,6 +121,9 @@ void validate_server(const ServerConfig& server, Diagnostics& d) {
   }
   if (server.state_dir && server.state_dir->empty()) d.check("server.state_dir", "must not be empty");
   if (server.log_file && server.log_file->empty()) d.check("server.log_file", "must not be empty");
+  if (server.key_passphrase_file && server.key_passphrase_file->empty()) {
+    d.check("server.key_passphrase_file", "must not be empty");
+  }
   const auto& level = server.log_level;
   if (level != "debug" && level != "info" && level != "warn" && level != "error") {
     d.check("server.log_level", "\"" + level + "\" is not one of debug, info, warn, error");

@@ -104,9 +104,12 @@ trust::EnvelopeStatus check_claims(const trust::EnvelopeReader& reader, const Do
   document.signer_name = signer->name;
   document.signer_key_id = signer_id;
   document.signer_user = signer->user;
-  const trust::ClaimPolicy claim_policy{
-      policy.printer_key.id(), policy.security.accept_unaddressed, policy.now,
-      std::int64_t{policy.security.max_envelope_lifetime_days} * 86400, 300};
+  const trust::ClaimPolicy claim_policy{policy.printer_key.id(),
+                                        policy.security.accept_unaddressed,
+                                        policy.now,
+                                        std::int64_t{policy.security.max_envelope_lifetime_days} * 86400,
+                                        300,
+                                        trust::build_time()};
   if (auto claims = trust::check_claims(manifest, claim_policy); !claims) return claims;
   if (manifest.licence) {
     const LicenceKey key{request.printer, signer_id, manifest.licence->id};

@@ -107,9 +107,23 @@ int trust_remove(const std::filesystem::path& state_dir, const std::string& name
   return 0;
 }
 
-int show_printer_key(const std::filesystem::path& state_dir, const std::string& printer, std::ostream& out,
-                     std::ostream& err) {
-  auto keys = load_or_create_printer_keys(state_dir, printer);
+int show_printer_key(const std::filesystem::path& state_dir, const std::string& printer,
+                     const KeyPassphrase& passphrase, std::ostream& out, std::ostream& err) {
+  std::filesystem::path public_file = printer_key_path(state_dir, printer, "encryption");
+  public_file += ".pub";
+  std::error_code ec;
+  if (std::filesystem::exists(printer_key_path(state_dir, printer, "encryption"), ec) &&
+      std::filesystem::exists(public_file, ec)) {
+    // The public half needs no passphrase, even when the secret key is protected.
+    auto public_key = trust::read_public_key_file(public_file);
+    if (!public_key) {
+      err << "ipp3d-server: " << public_key.error().message << "\n";
+      return 1;
+    }
+    out << trust::format_public_key(*public_key);
+    return 0;
+  }
+  auto keys = load_or_create_printer_keys(state_dir, printer, passphrase);
   if (!keys) {
     err << "ipp3d-server: " << keys.error().message << "\n";
     return 1;

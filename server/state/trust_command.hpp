@@ -3,6 +3,8 @@
 // public encryption key file, for `ipp3d sign --for`).
 #pragma once
 
+#include "keys/key_passphrase.hpp"
+
 #include <filesystem>
 #include <iosfwd>
 #include <string>
@@ -27,8 +29,9 @@ int trust_remove(const std::filesystem::path& state_dir, const std::string& name
                  std::ostream& err);
 
 // Prints the public key file of printer `printer`'s encryption key (creating
-// the printer's keys when missing, as the server's first start would).
-int show_printer_key(const std::filesystem::path& state_dir, const std::string& printer, std::ostream& out,
-                     std::ostream& err);
+// the printer's keys when missing, protected with `passphrase` when it is not
+// empty, as the server's first start would).
+int show_printer_key(const std::filesystem::path& state_dir, const std::string& printer,
+                     const KeyPassphrase& passphrase, std::ostream& out, std::ostream& err);
 
 }  // namespace ipp3d::server

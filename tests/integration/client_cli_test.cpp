@@ -149,6 +149,26 @@ TEST_F(ClientCli, PrintsASignedJobToCompletionWithProgressLines) {
   EXPECT_EQ(job["layers_done"], kTorusLayers);
 }
 
+TEST_F(ClientCli, PrintsWithAPassphraseProtectedKey) {
+  ASSERT_TRUE(
+      trust::write_secret_key_file(config_dir() / "key", test_signer(), std::string("correct horse")));
+  std::string out;
+  // Without a terminal and without the variable: a clear error, nothing submitted.
+  EXPECT_NE(ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out, {"IPP3D_KEY_PASSPHRASE="}), 0);
+  EXPECT_NE(out.find("IPP3D_PASSPHRASE"), std::string::npos) << out;
+  EXPECT_NE(ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out, {"IPP3D_KEY_PASSPHRASE=wrong"}),
+            0);
+  EXPECT_NE(out.find("wrong passphrase"), std::string::npos) << out;
+  HttpPtr http = connect_tls(server_.port());
+  EXPECT_TRUE(job_ids(http.get(), uri()).empty());
+  ASSERT_EQ(ipp3d({"print", uri(), torus_path().string()}, out, {"IPP3D_KEY_PASSPHRASE=correct horse"}), 0)
+      << out;
+  EXPECT_NE(out.find("job 1 completed"), std::string::npos) << out;
+  ASSERT_EQ(
+      ipp3d({"print", uri(), torus_path().string(), "--no-wait"}, out, {"IPP3D_PASSPHRASE=correct horse"}), 0)
+      << out;
+}
+
 TEST_F(ClientCli, OnATerminalProgressIsOneLiveLine) {
   // script(1) gives the command a terminal.
   std::string out;

@@ -124,9 +124,9 @@ const ErrorCase kReaderCases[] = {
                "t.toml:16: syntax error: "),
     error_case("UnknownTopLevelKey", {{"[server]", "bogus = 1\n[server]"}}, "bogus", 1,
                "t.toml:1: bogus: unknown key (allowed here: server, printer)"),
-    error_case(
-        "UnknownServerKey", {{"8631\"\n", "8631\"\nport = 8631\n"}}, "server.port", 3,
-        "t.toml:3: server.port: unknown key (allowed here: listen, state_dir, log_level, log_file, login)"),
+    error_case("UnknownServerKey", {{"8631\"\n", "8631\"\nport = 8631\n"}}, "server.port", 3,
+               "t.toml:3: server.port: unknown key (allowed here: listen, state_dir, log_level, log_file, "
+               "key_passphrase_file, login)"),
     error_case("UnknownPrinterKey", {{"nozzle_diameter", "nozle_diameter"}}, "printer[0].nozle_diameter", 6,
                "t.toml:6: printer[0].nozle_diameter: unknown key (allowed here: name, backend,"),
     error_case("UnknownVolumeKey", {{"[printer.volume]", "[printer.volume]\nw = { min = 0, max = 1 }"}},
@@ -345,6 +345,7 @@ listen = "[::1]:9000"
 state_dir = "/tmp/state"
 log_level = "debug"
 log_file = "/tmp/ipp3d.log"
+key_passphrase_file = "/etc/ipp3d/key-passphrase"
 
 [[printer]]
 name = "Big_Box-2"
@@ -394,7 +395,8 @@ hotend_temp = [200, 200]
 // The Config kFull describes.
 Config full_expected() {
   Config c;
-  c.server = ServerConfig{"[::1]:9000", "/tmp/state", "debug", "/tmp/ipp3d.log", LoginConfig{}};
+  c.server = ServerConfig{"[::1]:9000", "/tmp/state", "debug", "/tmp/ipp3d.log", "/etc/ipp3d/key-passphrase",
+                          LoginConfig{}};
   PrinterConfig p;
   p.name = "Big_Box-2";
   p.backend = "virtual";

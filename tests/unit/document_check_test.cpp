@@ -206,6 +206,19 @@ TEST_F(DocumentCheckTest, ExpiredNotYetValidAndTooLongLived) {
                  EnvelopeProblem::kLifetimeTooLong);
 }
 
+TEST_F(DocumentCheckTest, AClockBeforeTheBuildDateRefusesInsteadOfTrustingExpiry) {
+  // A host without a real-time clock boots in 1970 (or at its image's date):
+  // an envelope that expired years ago would look valid.
+  now_ = trust::build_time() - 400 * 86400;
+  expect_refused(envelope([&](trust::SignOptions& o) {
+                   o.created = now_ - 60;
+                   o.not_after = now_ + 3600;
+                 }),
+                 EnvelopeProblem::kClockNotSet, "before this software was built");
+  now_ = trust::build_time() + 60;
+  EXPECT_TRUE(check(envelope(), 2).ok());
+}
+
 TEST_F(DocumentCheckTest, AnEnvelopePrintsOnceButTheSameJobMayBeCheckedAgain) {
   const std::string bytes = envelope();
   ASSERT_TRUE(check(bytes, 1).ok());

@@ -182,6 +182,7 @@ TEST(EnvelopeProblems, KeywordsOfEveryProblem) {
       {EnvelopeProblem::kUnknownSigner, "unknown-signer"},
       {EnvelopeProblem::kBadSignature, "bad-signature"},
       {EnvelopeProblem::kNotYetValid, "not-yet-valid"},
+      {EnvelopeProblem::kClockNotSet, "clock-not-set"},
       {EnvelopeProblem::kExpired, "expired"},
       {EnvelopeProblem::kLifetimeTooLong, "lifetime-too-long"},
       {EnvelopeProblem::kReplayed, "replayed"},
@@ -366,6 +367,28 @@ TEST(EnvelopeProblems, ClaimChecksOfTimesAndRecipients) {
   policy.now = std::numeric_limits<std::int64_t>::max();
   m.created = std::numeric_limits<std::int64_t>::max() - 1;
   EXPECT_EQ(check_claims(m, policy).error().problem, EnvelopeProblem::kExpired);
+}
+
+TEST(EnvelopeProblems, AClockBeforeTheEarliestPlausibleTimeIsRefusedNotTrusted) {
+  // An envelope that expired long ago, read on a host whose clock restarted at 1970.
+  Manifest m = base_manifest(false);
+  m.created = 1000;
+  m.not_after = 2000;
+  ClaimPolicy policy;
+  policy.now = 1500;
+  EXPECT_TRUE(check_claims(m, policy).ok());  // earliest_now 0: the clock is not judged
+  policy.earliest_now = kNow;
+  auto refused = check_claims(m, policy);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().problem, EnvelopeProblem::kClockNotSet);
+  EXPECT_THAT(refused.error().message, HasSubstr("set the clock"));
+  EXPECT_THAT(refused.error().message, HasSubstr(std::to_string(kNow)));
+  // At the earliest plausible time the usual checks apply again.
+  m.created = kNow;
+  m.not_after = kNow + 10;
+  policy.now = kNow;
+  EXPECT_TRUE(check_claims(m, policy).ok());
+  EXPECT_GT(build_time(), 1764547200);  // built after 2025-12-01
 }
 
 TEST(EnvelopeProblems, ClaimChecksOfRecipients) {

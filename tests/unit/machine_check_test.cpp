@@ -332,7 +332,7 @@ TEST(PrinterRuntimePolicy, MachineOverridesReplaceTheLimitsAndThePublishedPolicy
   {
     auto store = StateStore::open(dir / "ipp3d.db");
     ASSERT_TRUE(store.ok()) << store.error().message;
-    auto keys = load_or_create_printer_keys(dir, "virtual-fdm");
+    auto keys = load_or_create_printer_keys(dir, "virtual-fdm", KeyPassphrase{});
     ASSERT_TRUE(keys.ok()) << keys.error().message;
     VirtualBackendOptions options;
     options.storage_dir = dir / "virtual";

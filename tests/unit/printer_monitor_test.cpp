@@ -211,7 +211,7 @@ class MonitorTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(store).value();
     const config::PrinterConfig config = config::default_config().printers.at(0);
-    auto keys = load_or_create_printer_keys(dir_.path(), config.name);
+    auto keys = load_or_create_printer_keys(dir_.path(), config.name, KeyPassphrase{});
     ASSERT_TRUE(keys.ok()) << keys.error().message;
     auto backend = std::make_unique<ScriptedBackend>();
     backend_ = backend.get();

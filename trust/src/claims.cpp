@@ -56,6 +56,8 @@ const char* envelope_problem_keyword(EnvelopeProblem problem) {
       return "bad-signature";
     case EnvelopeProblem::kNotYetValid:
       return "not-yet-valid";
+    case EnvelopeProblem::kClockNotSet:
+      return "clock-not-set";
     case EnvelopeProblem::kExpired:
       return "expired";
     case EnvelopeProblem::kLifetimeTooLong:
@@ -85,6 +87,13 @@ const char* envelope_problem_keyword(EnvelopeProblem problem) {
 EnvelopeStatus check_claims(const Manifest& m, const ClaimPolicy& policy) {
   return detail::guard_envelope<EnvelopeStatus>([&]() -> EnvelopeStatus {
     if (EnvelopeStatus recipients = check_recipients(m, policy); !recipients) return recipients;
+    if (policy.now < policy.earliest_now) {
+      // Expiry means nothing against a clock stuck in the past: refuse rather than accept.
+      return EnvelopeError{EnvelopeProblem::kClockNotSet,
+                           "this host's clock says " + when(policy.now) +
+                               ", before this software was built (" + when(policy.earliest_now) +
+                               "); set the clock (NTP, or `date -s`) so that envelope expiry can be checked"};
+    }
     if (m.created > saturating_add(policy.now, policy.clock_skew)) {
       return EnvelopeError{EnvelopeProblem::kNotYetValid, "created " + when(m.created) + " is more than " +
                                                               std::to_string(policy.clock_skew) +

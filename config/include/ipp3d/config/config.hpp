@@ -175,7 +175,10 @@ struct ServerConfig {
   std::optional<std::string> state_dir;   // default: $IPP3D_STATE_DIR or ~/.local/state/ipp3d
   std::string log_level = "info";         // debug, info, warn, error
   std::optional<std::string> log_file;    // default: stderr
-  LoginConfig login;                      // [server.login]
+  // File holding the passphrase of the server's private keys (docs/security.md
+  // "Keys at rest"); default: $CREDENTIALS_DIRECTORY/ipp3d-key-passphrase when set.
+  std::optional<std::string> key_passphrase_file;
+  LoginConfig login;  // [server.login]
   bool operator==(const ServerConfig&) const = default;
 };
 

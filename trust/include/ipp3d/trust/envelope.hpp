@@ -40,6 +40,7 @@ enum class EnvelopeProblem {
   kUnknownSigner,       // "unknown-signer"
   kBadSignature,        // "bad-signature"
   kNotYetValid,         // "not-yet-valid"
+  kClockNotSet,         // "clock-not-set": the reader's clock is before its build date
   kExpired,             // "expired"
   kLifetimeTooLong,     // "lifetime-too-long"
   kReplayed,            // "replayed"
@@ -204,11 +205,19 @@ struct ClaimPolicy {
   std::int64_t now = 0;            // UNIX seconds
   std::int64_t max_lifetime = std::int64_t{30} * 86400;  // seconds, not_after - created
   std::int64_t clock_skew = 300;                         // seconds a `created` may lie in the future
+  // A `now` before this is a clock that was never set (a host without a
+  // real-time clock before NTP): time checks refuse instead of trusting it.
+  // build_time() for printers and clients; 0 disables the check.
+  std::int64_t earliest_now = 0;
 };
 
-// Checks recipients and times. Errors: kWrongRecipient, kNotYetValid,
-// kExpired, kLifetimeTooLong, with a message giving the values (kMalformed
-// for a manifest whose not_after is not after created).
+// UNIX time at which this library was built (SOURCE_DATE_EPOCH when set):
+// no correct clock shows an earlier time.
+std::int64_t build_time();
+
+// Checks recipients and times. Errors: kWrongRecipient, kClockNotSet
+// (now < earliest_now), kNotYetValid, kExpired, kLifetimeTooLong, with a message giving the values
+// (kMalformed for a manifest whose not_after is not after created).
 EnvelopeStatus check_claims(const Manifest& manifest, const ClaimPolicy& policy);
 
 }  // namespace ipp3d::trust
