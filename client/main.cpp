@@ -1,5 +1,6 @@
 // ipp3d: the companion client of ipp3d-server.
 #include "check_command.hpp"
+#include "discover_command.hpp"
 #include "keygen_command.hpp"
 #include "print_command.hpp"
 #include "queue_commands.hpp"
@@ -30,6 +31,8 @@ int run(int argc, char** argv) {
   CLI::App* verify = ipp3d::client::add_verify_command(app, verify_options);
   ipp3d::client::PrintOptions print_options;
   CLI::App* print = ipp3d::client::add_print_command(app, print_options);
+  ipp3d::client::DiscoverOptions discover_options;
+  CLI::App* discover = ipp3d::client::add_discover_command(app, discover_options);
   ipp3d::client::QueueCommands queue;
   ipp3d::client::add_queue_commands(app, queue);
   try {
@@ -43,6 +46,7 @@ int run(int argc, char** argv) {
   if (sign->parsed()) return ipp3d::client::run_sign(sign_options);
   if (verify->parsed()) return ipp3d::client::run_verify(verify_options);
   if (print->parsed()) return ipp3d::client::run_print(print_options);
+  if (discover->parsed()) return ipp3d::client::run_discover(discover_options);
   if (const auto code = ipp3d::client::run_queue_command(queue)) return *code;
   std::cout << app.help();
   return 0;
