@@ -170,6 +170,8 @@ std::optional<int> preflight(Printer& printer, const Capabilities& caps, const P
     std::cerr << "ipp3d print: note: " << gate.error().message << "; no preflight check\n";
     return std::nullopt;
   }
+  // A ticket the printer refuses: let it say why (Create-Job makes no job then).
+  if (!gate && gate.error().attribute == "platform-temperature") return std::nullopt;
   if (!gate) return report("print", gate.error());
   const auto checked = gcode::check_file(o.file, gate->limits, gate->job);
   if (!checked) {
@@ -180,9 +182,7 @@ std::optional<int> preflight(Printer& printer, const Capabilities& caps, const P
   std::cerr << "ipp3d print: " << o.file << " would be refused by the printer (" << checked->violation_count
             << " violation(s)); nothing was sent:\n";
   for (std::size_t i = 0; i < checked->violations.size() && i < 3; ++i) {
-    const auto& v = checked->violations[i];
-    std::cerr << "  line " << v.line << ": " << v.command << ": " << v.rule << ": " << v.message << " ("
-              << v.value << ", limit " << v.limit << ")\n";
+    std::cerr << "  " << gcode::describe(checked->violations[i]) << "\n";
   }
   std::cerr << "All of them: ipp3d check " << o.file << " --printer " << o.remote.uri
             << (o.material.empty() ? "" : " --material " + o.material)

@@ -54,6 +54,21 @@ Result<gcode::Limits> printer_limits(Printer& printer, const Capabilities& caps)
   return limits;
 }
 
+// The request gate's refusal of a platform-temperature outside the printer's
+// bed (0, heater off, is always accepted): the ticket is refused before any
+// G-code is checked.
+std::optional<Error> ticket_temperature_problem(const gcode::Limits& limits, std::optional<int> wanted) {
+  if (!wanted || *wanted == 0) return std::nullopt;
+  if (limits.bed && *wanted >= limits.bed->min_temp && *wanted <= limits.bed->max_temp) return std::nullopt;
+  const std::string range =
+      limits.bed ? std::to_string(limits.bed->min_temp) + "-" + std::to_string(limits.bed->max_temp) + " °C"
+                 : "none: no heated bed";
+  return Error{IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES,
+               "platform-temperature " + std::to_string(*wanted) + " is outside the printer's bed range (" +
+                   range + "): the printer refuses the job ticket",
+               "platform-temperature", 0};
+}
+
 }  // namespace
 
 Result<RemoteGate> remote_gate(Printer& printer, const Capabilities& caps, const std::string& material_key,
@@ -63,6 +78,7 @@ Result<RemoteGate> remote_gate(Printer& printer, const Capabilities& caps, const
   auto material = job_material(*limits, caps, material_key);
   if (!material) return std::move(material).error();
   RemoteGate gate{std::move(limits).value(), {}, {}};
+  if (auto refused = ticket_temperature_problem(gate.limits, platform_temperature)) return *refused;
   gate.job.platform_temperature = platform_temperature;
   if (platform_temperature) {
     // As the server's request gate: clamped into the bed range of the

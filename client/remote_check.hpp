@@ -21,8 +21,12 @@ struct RemoteGate {
 // and builds the job as the server would: `material_key` from the published
 // materials database (else the loaded material), `platform_temperature`
 // clamped into the bed range of that requested material, else of the
-// printer's materials-col-default (as platform-temperature-actual). Errors: no published policy (client-error-not-found), another
-// policy version, an unknown material (client-error-bad-request), the connection.
+// printer's materials-col-default (as platform-temperature-actual).
+// Errors: no published policy (client-error-not-found), another policy
+// version, an unknown material (client-error-bad-request), a platform
+// temperature outside the printer's bed range (client-error-attributes-or-
+// values-not-supported, attribute platform-temperature: the printer refuses
+// such a ticket), the connection.
 Result<RemoteGate> remote_gate(Printer& printer, const Capabilities& caps, const std::string& material_key,
                                std::optional<int> platform_temperature);
 

@@ -161,6 +161,16 @@ TEST_F(ClientCli, ARefusedTicketShowsTheServersReasonAndCreatesNoJob) {
       << out;
   EXPECT_NE(out.find("platform-temperature"), std::string::npos) << out;
   EXPECT_NE(out.find("Create-Job refused"), std::string::npos) << out;
+  // With the preflight too: the printer's own refusal of the ticket is shown.
+  EXPECT_EQ(ipp3d({"print", uri(), torus_path().string(), "--platform-temperature", "999"}, out), 1) << out;
+  EXPECT_NE(out.find("Create-Job refused: platform-temperature 999"), std::string::npos) << out;
+  // check --printer says the ticket would be refused.
+  EXPECT_EQ(ipp3d({"check", torus_path().string(), "--printer", uri(), "--platform-temperature", "999"}, out),
+            1)
+      << out;
+  EXPECT_NE(out.find("platform-temperature 999 is outside the printer's bed range (0-110 °C)"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(
       ipp3d({"print", uri(), torus_path().string(), "--material", "unobtainium", "--no-preflight"}, out), 1)
       << out;
