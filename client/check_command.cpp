@@ -151,11 +151,14 @@ CLI::App* add_check_command(CLI::App& app, CheckOptions& options) {
   check->add_option("--config", options.config, "printer configuration (ipp3d-server TOML)");
   check->add_option("--printer", options.printer,
                     "a printer of --config by name (default: the only one), or a printer URI "
-                    "(ipps://HOST:PORT/ipp/print/NAME): check with the policy it publishes");
+                    "(ipps://HOST:PORT/ipp/print/NAME) or DNS-SD name without --config: check with the "
+                    "policy it publishes");
   check->add_option("--fingerprint", options.fingerprint,
                     "with a printer URI: pin this certificate fingerprint");
   check->add_flag("--insecure", options.insecure, "with a printer URI: allow plain ipp://");
   check->add_option("--material", options.material, "material key (default: the loaded material)");
+  check->add_option("--platform-temperature", options.platform_temperature,
+                    "the job ticket's bed temperature in °C (as ipp3d print --platform-temperature)");
   check->add_flag("--json", options.json, "print the report as JSON");
   return check;
 }
@@ -170,7 +173,10 @@ void print_check_report(const CheckOptions& options, const std::string& printer,
 }
 
 int run_check(const CheckOptions& options) {
-  if (options.printer.find("://") != std::string::npos) return run_remote_check(options);
+  // A URI, or without --config a DNS-SD instance name: the printer's published policy.
+  const bool remote = options.printer.find("://") != std::string::npos ||
+                      (options.config.empty() && !options.printer.empty());
+  if (remote) return run_remote_check(options);
   if (options.config.empty()) {
     std::cerr << "ipp3d check: give --config FILE (and --printer NAME) or --printer URI\n";
     return kUsage;
@@ -192,6 +198,18 @@ int run_check(const CheckOptions& options) {
       return kUsage;
     }
     job.material = std::move(range).value();
+  }
+  job.platform_temperature = options.platform_temperature;
+  if (job.platform_temperature) {
+    // Clamped as the server's request gate does: into the bed range of the
+    // ticket's material, else of materials-col-default.
+    const auto defaults = config::capabilities_for(*printer, printer->loaded_material).materials_col_default;
+    const std::string clamp_key = !options.material.empty() ? options.material
+                                  : defaults.empty()        ? std::string()
+                                                            : defaults.front().material_key.value_or("");
+    if (auto range = gcode::find_material(*printer, clamp_key)) {
+      job.platform_temperature = gcode::actual_platform_temperature(*job.platform_temperature, *range);
+    }
   }
   const gcode::Limits limits = gcode::limits_for(*printer);
   const auto report = gcode::check_file(options.file, limits, job);

@@ -1,13 +1,15 @@
-// `ipp3d check FILE --config printer.toml [--printer NAME] [--material KEY] [--json]`
-// or `ipp3d check FILE --printer URI [--material KEY] [--json]`: runs the
-// server's G-code gate on a local file, with a configuration or with the
-// policy the printer publishes.
+// `ipp3d check FILE --config printer.toml [--printer NAME] [--material KEY]
+// [--platform-temperature C] [--json]` or `ipp3d check FILE --printer URI
+// [--material KEY] [--platform-temperature C] [--json]`: runs the server's
+// G-code gate on a local file, with a configuration or with the policy the
+// printer publishes.
 #pragma once
 
 #include "ipp3d/gcode/report.hpp"
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 
 namespace ipp3d::client {
@@ -16,10 +18,11 @@ namespace ipp3d::client {
 struct CheckOptions {
   std::string file;
   std::string config;
-  std::string printer;      // a name in --config (empty: its only printer), or a printer URI
-  std::string fingerprint;  // with a URI: pin this fingerprint
-  bool insecure = false;    // with a URI: allow ipp://
-  std::string material;     // empty: the printer's loaded_material, else none
+  std::string printer;                      // a name in --config (empty: its only printer), or a printer URI
+  std::string fingerprint;                  // with a URI: pin this fingerprint
+  bool insecure = false;                    // with a URI: allow ipp://
+  std::string material;                     // empty: the printer's loaded_material, else none
+  std::optional<int> platform_temperature;  // the ticket's platform-temperature, °C
   bool json = false;
 };
 
@@ -37,11 +40,10 @@ void print_check_report(const CheckOptions& options, const std::string& printer,
 
 // `check --printer URI`: fetches the printer's published policy over the
 // pinned connection, reproduces it (limits_from_policy), checks the file
-// with the requested material (else the loaded one) from the printer's
-// database. Exit codes as run_check, plus those of remote.hpp for the connection.
-// Limitation: ipp3d-server publishes no material bed-temperature range, so
-// the material's bed range is not checked (a note on stderr says so); the
-// server checks it, and may refuse what this accepts.
+// with the requested material (else the loaded one) from the policy's
+// materials database and the platform temperature the server would use:
+// the server's verdict. Exit codes as run_check, plus those of remote.hpp
+// for the connection.
 int run_remote_check(const CheckOptions& options);
 
 }  // namespace ipp3d::client

@@ -1,6 +1,7 @@
 // ipp3d: the companion client of ipp3d-server.
 #include "audit_command.hpp"
 #include "check_command.hpp"
+#include "discover_command.hpp"
 #include "keygen_command.hpp"
 #include "pair_command.hpp"
 #include "print_command.hpp"
@@ -34,6 +35,8 @@ int run(int argc, char** argv) {
   CLI::App* print = ipp3d::client::add_print_command(app, print_options);
   ipp3d::client::PairOptions pair_options;
   CLI::App* pair = ipp3d::client::add_pair_command(app, pair_options);
+  ipp3d::client::DiscoverOptions discover_options;
+  CLI::App* discover = ipp3d::client::add_discover_command(app, discover_options);
   ipp3d::client::QueueCommands queue;
   ipp3d::client::add_queue_commands(app, queue);
   ipp3d::client::AuditCheckpointOptions audit_options;
@@ -50,6 +53,7 @@ int run(int argc, char** argv) {
   if (verify->parsed()) return ipp3d::client::run_verify(verify_options);
   if (print->parsed()) return ipp3d::client::run_print(print_options);
   if (pair->parsed()) return ipp3d::client::run_pair(pair_options);
+  if (discover->parsed()) return ipp3d::client::run_discover(discover_options);
   if (const auto code = ipp3d::client::run_queue_command(queue)) return *code;
   if (audit_checkpoint->parsed()) return ipp3d::client::run_audit_checkpoint(audit_options);
   std::cout << app.help();

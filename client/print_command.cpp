@@ -143,13 +143,14 @@ bool confirm_cancel(int job_id) {
 // exit code to stop with (the file would be refused, or cannot be checked),
 // or nullopt to go on. A printer that publishes no policy is not checked.
 std::optional<int> preflight(Printer& printer, const Capabilities& caps, const PrintOptions& o) {
-  auto gate = remote_gate(printer, caps, o.material);
+  auto gate = remote_gate(printer, caps, o.material, o.platform_temperature);
   if (!gate && gate.error().status == IPP_STATUS_ERROR_NOT_FOUND) {
     std::cerr << "ipp3d print: note: " << gate.error().message << "; no preflight check\n";
     return std::nullopt;
   }
+  // A ticket the printer refuses: let it say why (Create-Job makes no job then).
+  if (!gate && gate.error().attribute == "platform-temperature") return std::nullopt;
   if (!gate) return report("print", gate.error());
-  gate->job.platform_temperature = o.platform_temperature;
   const auto checked = gcode::check_file(o.file, gate->limits, gate->job);
   if (!checked) {
     std::cerr << "ipp3d print: cannot read " << checked.error().message << "\n";
@@ -159,12 +160,13 @@ std::optional<int> preflight(Printer& printer, const Capabilities& caps, const P
   std::cerr << "ipp3d print: " << o.file << " would be refused by the printer (" << checked->violation_count
             << " violation(s)); nothing was sent:\n";
   for (std::size_t i = 0; i < checked->violations.size() && i < 3; ++i) {
-    const auto& v = checked->violations[i];
-    std::cerr << "  line " << v.line << ": " << v.command << ": " << v.rule << ": " << v.message << " ("
-              << v.value << ", limit " << v.limit << ")\n";
+    std::cerr << "  " << gcode::describe(checked->violations[i]) << "\n";
   }
   std::cerr << "All of them: ipp3d check " << o.file << " --printer " << o.remote.uri
-            << (o.material.empty() ? "" : " --material " + o.material) << "\n";
+            << (o.material.empty() ? "" : " --material " + o.material)
+            << (o.platform_temperature ? " --platform-temperature " + std::to_string(*o.platform_temperature)
+                                       : "")
+            << "\n";
   return kExitRefused;
 }
 
@@ -174,20 +176,25 @@ int follow(Printer& printer, const PrintOptions& o, int job_id) {
   ProgressView view(job_id, terminal);
   const InterruptGuard guard;
   bool left_running = false;
-  auto final = printer.watch(job_id, [&](const JobInfo& job, bool changed) {
-    view.show(job, changed);
-    if (interrupted == 0 || job.terminal()) return true;
-    interrupted = 0;
-    view.break_line();
-    if (terminal && confirm_cancel(job_id)) {
-      if (Status cancelled = printer.cancel(job_id); !cancelled)
-        std::cerr << cancelled.error().message << "\n";
-      return true;
-    }
-    if (terminal) return true;
-    left_running = true;
-    return false;
-  });
+  WatchOptions watching;
+  watching.interrupted = [] { return interrupted != 0; };  // Ctrl-C ends a wait for notifications
+  auto final = printer.watch(
+      job_id,
+      [&](const JobInfo& job, bool changed) {
+        view.show(job, changed);
+        if (interrupted == 0 || job.terminal()) return true;
+        interrupted = 0;
+        view.break_line();
+        if (terminal && confirm_cancel(job_id)) {
+          if (Status cancelled = printer.cancel(job_id); !cancelled)
+            std::cerr << cancelled.error().message << "\n";
+          return true;
+        }
+        if (terminal) return true;
+        left_running = true;
+        return false;
+      },
+      watching);
   if (!final) return report("print", final.error());
   if (left_running) {
     std::cerr << "ipp3d print: job " << job_id << " goes on; cancel it with: ipp3d cancel " << o.remote.uri

@@ -1,6 +1,8 @@
 // Connection flags, credentials and exit codes of the printer commands.
 #include "remote.hpp"
 
+#include "ipp3d/client/discovery.hpp"
+
 #include "passphrase.hpp"
 
 #include <cstdlib>
@@ -47,10 +49,31 @@ std::optional<Credentials> ask_credentials(const std::string& host_port) {
   return credentials;
 }
 
+// How long a printer named by its DNS-SD instance name is looked for.
+constexpr std::chrono::seconds kDiscoveryTimeout{3};
+
+// The URI of `target`: itself when it is a URI, else that of the DNS-SD
+// instance of that name (said on stderr). Errors as unreachable (exit 3):
+// no avahi-daemon, no such instance (the message lists those found).
+Result<std::string> printer_uri(const std::string& target) {
+  if (target.find("://") != std::string::npos) return target;
+  auto found = discover(kDiscoveryTimeout);
+  if (!found) return std::move(found).error();
+  auto printer = find_discovered(*found, target);
+  if (!printer) {
+    return Error{IPP_STATUS_ERROR_SERVICE_UNAVAILABLE, printer.error().message, {}, 0};
+  }
+  std::cerr << "ipp3d: \"" << printer->name << "\" is " << printer->uri << " (found by DNS-SD)\n";
+  return printer->uri;
+}
+
 }  // namespace
 
 void add_remote_options(CLI::App& command, RemoteOptions& options, bool json) {
-  command.add_option("uri", options.uri, "the printer: ipps://HOST:PORT/ipp/print/NAME")->required();
+  command
+      .add_option("uri", options.uri,
+                  "the printer: ipps://HOST:PORT/ipp/print/NAME, or its DNS-SD name (see ipp3d discover)")
+      ->required();
   command.add_option("--fingerprint", options.fingerprint,
                      "pin this SHA-256 certificate fingerprint (as ipp3d-server prints it) instead of "
                      "trusting on first contact");
@@ -93,8 +116,10 @@ Result<Printer> open_printer(const RemoteOptions& options) {
         << "ipp3d: first contact with " << host_port << ": pinned its certificate, SHA-256 " << fingerprint
         << "\n       (compare it with the fingerprint ipp3d-server printed; a later change is refused)\n";
   };
-  open.credentials = [uri = options.uri]() { return ask_credentials(uri); };
-  return Printer::open(options.uri, open);
+  auto uri = printer_uri(options.uri);
+  if (!uri) return std::move(uri).error();
+  open.credentials = [uri = *uri]() { return ask_credentials(uri); };
+  return Printer::open(*uri, open);
 }
 
 }  // namespace ipp3d::client

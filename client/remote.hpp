@@ -38,9 +38,10 @@ int exit_code_for(const Error& error);
 // Prints "ipp3d COMMAND: MESSAGE" to stderr and returns exit_code_for(error).
 int report(const std::string& command, const Error& error);
 
-// Opens the printer: pins on first contact (telling the user on stderr),
-// asks for credentials only when challenged (IPP3D_USER/IPP3D_PASSWORD, else
-// the terminal without echo). The requesting user is IPP3D_USER or the login name.
+// Opens the printer — options.uri, or the printer of that DNS-SD instance
+// name (discovery.hpp; a name is anything without "://") —: pins on first contact (telling the user on
+// stderr), asks for credentials only when challenged (IPP3D_USER/IPP3D_PASSWORD, else the terminal without
+// echo). The requesting user is IPP3D_USER or the login name.
 Result<Printer> open_printer(const RemoteOptions& options);
 
 // The helper for the "Refused" hint: how to give credentials.

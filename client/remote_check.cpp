@@ -16,23 +16,19 @@ namespace {
 
 constexpr int kUsage = 2;
 
-// The material to check with: --material from the printer's database, else
-// the loaded one; nullopt (no material) when neither. An error for an
-// unknown key or a material without a temperature.
-Result<std::optional<attributes::Material>> job_material(const Capabilities& caps, const std::string& key) {
-  if (key.empty()) {
-    if (caps.model.materials_col_ready.empty()) return std::optional<attributes::Material>{};
-    return std::optional<attributes::Material>{caps.model.materials_col_ready.front()};
+// The material the server's gate would use: `key` (requested in the ticket)
+// from the published database, else the loaded one; nullopt when neither.
+// An error names an unknown key and the known ones.
+Result<std::optional<gcode::MaterialRange>> job_material(const gcode::Limits& limits,
+                                                         const Capabilities& caps, const std::string& key) {
+  std::string wanted = key;
+  if (wanted.empty()) {
+    if (caps.model.materials_col_ready.empty()) return std::optional<gcode::MaterialRange>{};
+    wanted = caps.model.materials_col_ready.front().material_key.value_or("");
   }
-  for (const auto& material : caps.model.materials_col_database) {
-    if (material.material_key == key) return std::optional<attributes::Material>{material};
-  }
-  std::string known;
-  for (const auto& material : caps.model.materials_col_database) {
-    known += (known.empty() ? "" : ", ") + material.material_key.value_or("?");
-  }
-  return Error{IPP_STATUS_ERROR_BAD_REQUEST,
-               "the printer has no material \"" + key + "\" (known: " + known + ")", "materials-col", 0};
+  auto range = gcode::find_material(limits, wanted);
+  if (!range) return std::move(range).error();
+  return std::optional<gcode::MaterialRange>{std::move(range).value()};
 }
 
 // The policy the printer publishes, reproduced and matched against its digest.
@@ -58,24 +54,46 @@ Result<gcode::Limits> printer_limits(Printer& printer, const Capabilities& caps)
   return limits;
 }
 
+// The request gate's refusal of a platform-temperature outside the printer's
+// bed (0, heater off, is always accepted): the ticket is refused before any
+// G-code is checked.
+std::optional<Error> ticket_temperature_problem(const gcode::Limits& limits, std::optional<int> wanted) {
+  if (!wanted || *wanted == 0) return std::nullopt;
+  if (limits.bed && *wanted >= limits.bed->min_temp && *wanted <= limits.bed->max_temp) return std::nullopt;
+  const std::string range =
+      limits.bed ? std::to_string(limits.bed->min_temp) + "-" + std::to_string(limits.bed->max_temp) + " °C"
+                 : "none: no heated bed";
+  return Error{IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES,
+               "platform-temperature " + std::to_string(*wanted) + " is outside the printer's bed range (" +
+                   range + "): the printer refuses the job ticket",
+               "platform-temperature", 0};
+}
+
 }  // namespace
 
-Result<RemoteGate> remote_gate(Printer& printer, const Capabilities& caps, const std::string& material_key) {
+Result<RemoteGate> remote_gate(Printer& printer, const Capabilities& caps, const std::string& material_key,
+                               std::optional<int> platform_temperature) {
   auto limits = printer_limits(printer, caps);
   if (!limits) return std::move(limits).error();
-  auto material = job_material(caps, material_key);
+  auto material = job_material(*limits, caps, material_key);
   if (!material) return std::move(material).error();
   RemoteGate gate{std::move(limits).value(), {}, {}};
-  if (*material) {
-    auto range = gcode::material_range(**material);
-    if (!range) return std::move(range).error();
-    gate.label = range->label;
-    gate.job.material = std::move(range).value();
-    if (gate.limits.bed) {
-      std::cerr << "ipp3d: note: the printer does not publish " << gate.label
-                << "'s bed temperature range; bed temperatures are checked against the printer's limits only "
-                   "(the server also checks them against the material's range)\n";
+  if (auto refused = ticket_temperature_problem(gate.limits, platform_temperature)) return *refused;
+  gate.job.platform_temperature = platform_temperature;
+  if (platform_temperature) {
+    // As the server's request gate: clamped into the bed range of the
+    // ticket's material, else of materials-col-default.
+    const auto& defaults = caps.model.materials_col_default;
+    const std::string clamp_key = !material_key.empty() ? material_key
+                                  : defaults.empty()    ? std::string()
+                                                        : defaults.front().material_key.value_or("");
+    if (auto range = gcode::find_material(gate.limits, clamp_key)) {
+      gate.job.platform_temperature = gcode::actual_platform_temperature(*platform_temperature, *range);
     }
+  }
+  if (*material) {
+    gate.label = (*material)->label;
+    gate.job.material = std::move(material).value();
   }
   return gate;
 }
@@ -89,7 +107,7 @@ int run_remote_check(const CheckOptions& options) {
   if (!printer) return report("check", printer.error());
   auto caps = printer->capabilities();
   if (!caps) return report("check", caps.error());
-  auto gate = remote_gate(*printer, *caps, options.material);
+  auto gate = remote_gate(*printer, *caps, options.material, options.platform_temperature);
   if (!gate) return report("check", gate.error());
   const auto checked = gcode::check_file(options.file, gate->limits, gate->job);
   if (!checked) {

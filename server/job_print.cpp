@@ -72,6 +72,8 @@ class JobRun {
   void show_step(int copy, const FollowStep& step);
   void show(const std::string& message);
   void set_impressions_completed(int value);
+  // Adds a job-progress event (IPP notifications) for the job's current state.
+  void notify_progress();
   [[nodiscard]] int total_impressions() const { return (layers_ > 0 ? layers_ : 1) * copies_; }
   // Reserves the licence copy `copy` (when the document has a licence);
   // false when the licence is used up (the job's message says so).
@@ -411,12 +413,22 @@ void JobRun::show(const std::string& message) {
   if (message == last_message_) return;
   last_message_ = message;
   papplJobSetMessage(job_, message.c_str());
+  notify_progress();
 }
 
 void JobRun::set_impressions_completed(int value) {
   if (value == shown_impressions_) return;
   papplJobSetImpressionsCompleted(job_, value - shown_impressions_);
   shown_impressions_ = value;
+  notify_progress();
+}
+
+void JobRun::notify_progress() {
+  // PAPPL sends no job-progress event of its own: subscribers (ipp3d watch)
+  // learn of each layer and message through this one.
+  pappl_printer_t* printer = papplJobGetPrinter(job_);
+  papplSystemAddEvent(papplPrinterGetSystem(printer), printer, job_, PAPPL_EVENT_JOB_PROGRESS, "%s",
+                      last_message_.c_str());
 }
 
 void JobRun::heaters_off() {

@@ -1,4 +1,5 @@
-// limits_from_policy: the inverse of gcode::policy_json, checked by round trip.
+// limits_from_policy: the inverse of gcode::policy_json (limits, macros,
+// materials), checked by round trip.
 #include "ipp3d/client/policy_limits.hpp"
 
 #include "ipp3d/gcode/policy.hpp"
@@ -47,6 +48,21 @@ config::GcodeLimits gcode_limits(const json& l) {
   return g;
 }
 
+// One material of the database: its key (the label), hotend and bed ranges.
+gcode::MaterialRange material(const json& m) {
+  gcode::MaterialRange range;
+  range.label = m.at("key").get<std::string>();
+  read_range(m.at("hotend"), range.hotend_min, range.hotend_max);
+  if (!m.at("bed").is_null()) {
+    int low = 0;
+    int high = 0;
+    read_range(m.at("bed"), low, high);
+    range.bed_min = low;
+    range.bed_max = high;
+  }
+  return range;
+}
+
 // The whole Limits of a parsed policy document (throws json errors).
 gcode::Limits limits_of(const json& policy) {
   const json& l = policy.at("limits");
@@ -73,6 +89,7 @@ gcode::Limits limits_of(const json& policy) {
   }
   for (const json& command : policy.at("macro_commands"))
     limits.macro_commands.insert(command.get<std::string>());
+  for (const json& m : policy.at("materials")) limits.materials.push_back(material(m));
   return limits;
 }
 

@@ -118,6 +118,23 @@ std::string macros_array(const Limits& l) {
   return array(values);
 }
 
+// The printer's materials database, sorted by key: the ranges a job's
+// material brings to the gate.
+std::string materials_array(const Limits& l) {
+  std::vector<MaterialRange> materials = l.materials;
+  std::sort(materials.begin(), materials.end(),
+            [](const auto& a, const auto& b) { return a.label < b.label; });
+  std::vector<std::string> values;
+  values.reserve(materials.size());
+  for (const auto& m : materials) {
+    const bool has_bed = m.bed_min && m.bed_max;
+    values.push_back(object({{"key", quote(m.label)},
+                             {"hotend", range(m.hotend_min, m.hotend_max)},
+                             {"bed", has_bed ? range(*m.bed_min, *m.bed_max) : "null"}}));
+  }
+  return array(values);
+}
+
 }  // namespace
 
 std::string policy_json(const Limits& limits) {
@@ -136,6 +153,7 @@ std::string policy_json(const Limits& limits) {
        {"allowed_commands", string_array(allowed)},
        {"denied_commands", array(denied)},
        {"macros", macros_array(limits)},
+       {"materials", materials_array(limits)},
        {"macro_commands", string_array({limits.macro_commands.begin(), limits.macro_commands.end()})},
        {"rules", string_array(rules)}});
 }

@@ -11,12 +11,15 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace ipp3d::testing {
 namespace {
 
 class ClientLibrary : public ::testing::Test {
  protected:
-  ClientLibrary() : config_(0.05, /*auto_start_next=*/true), server_(IPP3D_SERVER_BINARY, config_.args()) {}
+  explicit ClientLibrary(double seconds_per_layer = 0.05)
+      : config_(seconds_per_layer, /*auto_start_next=*/true), server_(IPP3D_SERVER_BINARY, config_.args()) {}
 
   client::OpenOptions options() const {
     client::OpenOptions o;
@@ -101,6 +104,63 @@ TEST_F(ClientLibrary, SubmitAndWatchToCompletionWithLayerProgress) {
   EXPECT_EQ(final->impressions, kTorusLayers);
   EXPECT_EQ(most_layers, kTorusLayers);
   EXPECT_GT(calls, 2);
+}
+
+// Watches a new torus job with `options`; the layers seen, the final status
+// and how many notifications came.
+struct Watched {
+  std::set<int> layers;
+  client::JobInfo final;
+  int notifications = 0;
+  int waits = 0;
+};
+
+Watched submit_and_watch(client::Printer& printer, client::WatchOptions options) {
+  client::SubmitOptions submit;
+  submit.signer = &test_signer();
+  auto job = printer.submit(torus_path(), {}, submit);
+  EXPECT_TRUE(job) << job.error().message;
+  Watched watched;
+  if (!job) return watched;
+  options.on_notifications = [&](int events) {
+    ++watched.waits;
+    watched.notifications += events;
+  };
+  auto final = printer.watch(
+      job->job_id,
+      [&](const client::JobInfo& info, bool /*changed*/) {
+        if (info.impressions_completed > 0) watched.layers.insert(info.impressions_completed);
+        return true;
+      },
+      options);
+  EXPECT_TRUE(final) << final.error().message;
+  if (final) watched.final = *final;
+  return watched;
+}
+
+// A printer of 0.2 s per layer: the torus prints in about 6 s.
+class ClientLibraryWatch : public ClientLibrary {
+ protected:
+  ClientLibraryWatch() : ClientLibrary(0.2) {}
+};
+
+TEST_F(ClientLibraryWatch, WatchLearnsOfProgressFromNotifications) {
+  auto printer = client::Printer::open(uri(), options());
+  ASSERT_TRUE(printer) << printer.error().message;
+  client::WatchOptions options;
+  options.interval = std::chrono::seconds(2);  // polls alone would show at most 3 or 4 layers
+  const Watched watched = submit_and_watch(*printer, options);
+  EXPECT_EQ(watched.final.state, IPP_JSTATE_COMPLETED) << watched.final.message;
+  EXPECT_EQ(watched.final.impressions_completed, kTorusLayers);
+  EXPECT_GT(watched.notifications, 0);
+  EXPECT_GE(watched.layers.size(), 10U) << "the job-progress events did not wake the watch";
+  // Polling only: no subscription, the same end.
+  options.notifications = false;
+  options.interval = std::chrono::milliseconds(100);
+  const Watched polled = submit_and_watch(*printer, options);
+  EXPECT_EQ(polled.final.state, IPP_JSTATE_COMPLETED) << polled.final.message;
+  EXPECT_EQ(polled.waits, 0);
+  EXPECT_FALSE(polled.layers.empty());
 }
 
 TEST_F(ClientLibrary, ARefusedTicketIsAnErrorNamingTheAttribute) {

@@ -60,5 +60,28 @@ TEST(IpptoolConformance, AGcodeJobPrintsToCompletionWithLayerProgress) {
                          server.user_uri(kPrinterName)});
 }
 
+TEST(IpptoolConformance, TheQuickstartsSecondPrintAfterConfirmingThePlate) {
+  // docs/quickstart.md: after a print the next job waits for the plate; the
+  // admin confirms it with ipp3d-confirm-plate-clear.test, then a fresh
+  // envelope prints to completion with progress.
+  const TestConfig config(0.05);  // auto_start_next = false: the plate gate is on
+  ServerProcess server(IPP3D_SERVER_BINARY, config.args());
+  ASSERT_GT(server.pid(), 0);
+  const TempDir dir;
+  const auto first = dir.path() / "first.ipp3d";
+  const auto second = dir.path() / "second.ipp3d";
+  write_bytes(first, signed_torus());
+  write_bytes(second, signed_torus());
+  const std::vector<std::string> print = {"-d", "layers=" + std::to_string(kTorusLayers),
+                                          server.printer_uri(kPrinterName)};
+  std::vector<std::string> args = {"-f", first.string()};
+  args.insert(args.end(), print.begin(), print.end());
+  expect_ipptool_passes("ipp3d-print.test", args);
+  expect_ipptool_passes("ipp3d-confirm-plate-clear.test", {server.admin_uri(kPrinterName)});
+  args = {"-f", second.string()};
+  args.insert(args.end(), print.begin(), print.end());
+  expect_ipptool_passes("ipp3d-print.test", args);
+}
+
 }  // namespace
 }  // namespace ipp3d::testing

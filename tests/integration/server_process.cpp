@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <chrono>
 #include <cstdlib>
@@ -102,8 +103,13 @@ ServerProcess::ServerProcess(const std::filesystem::path& binary, std::vector<st
 }
 
 void ServerProcess::start(const std::filesystem::path& binary, const std::vector<std::string>& extra_args) {
-  std::vector<std::string> args = {binary.string(), "--listen", "127.0.0.1:" + std::to_string(port_),
-                                   "--state-dir", state_dir_.string()};
+  std::vector<std::string> args = {binary.string(), "--state-dir", state_dir_.string()};
+  const auto listen = std::find(extra_args.begin(), extra_args.end(), "--listen");
+  if (listen != extra_args.end() && listen + 1 != extra_args.end()) {
+    port_ = std::stoi((listen + 1)->substr((listen + 1)->rfind(':') + 1));  // the test's own listener
+  } else {
+    args.insert(args.end(), {"--listen", "127.0.0.1:" + std::to_string(port_)});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {

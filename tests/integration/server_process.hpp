@@ -35,7 +35,9 @@ class ServerProcess {
   // Creates the admin account (kAdminUser/kAdminPassword) in a fresh state
   // directory, starts `binary` with --listen 127.0.0.1:PORT --state-dir DIR
   // plus `extra_args`, and waits until the port accepts connections (or
-  // fails the test).
+  // fails the test). `extra_args` may bring its own "--listen HOST:PORT"
+  // instead (a wildcard host in a test network namespace; PORT must accept on
+  // 127.0.0.1 too): port() is then that PORT.
   ServerProcess(const std::filesystem::path& binary, std::vector<std::string> extra_args = {});
   // Starts `binary` on the state directory of an earlier (stopped) server
   // instead of a fresh one, keeping its admin account; the directory stays

@@ -291,7 +291,14 @@ TEST(GatePolicy, DigestIsStableAndFollowsTheLimits) {
   EXPECT_NE(*policy_digest(overridden), *a);
   const std::string json = policy_json(limits);
   EXPECT_EQ(json.front(), '{');
-  EXPECT_NE(json.find("\"version\":\"ipp3d-gcode-policy/1\""), std::string::npos);
+  EXPECT_NE(json.find("\"version\":\"ipp3d-gcode-policy/2\""), std::string::npos);
+  EXPECT_NE(json.find("\"materials\":[{\"bed\":{\"max\":90,\"min\":70},\"hotend\":{\"max\":250,\"min\":220},"
+                      "\"key\":\"petg-generic\"},"),
+            std::string::npos)
+      << json;
+  Limits other_material = limits;
+  other_material.materials.back().bed_max = 65;
+  EXPECT_NE(*policy_digest(other_material), *a);
   EXPECT_NE(json.find("\"SAVE_CONFIG\""), std::string::npos);
   EXPECT_NE(json.find("\"max_velocity\":500"), std::string::npos);
   EXPECT_EQ(json.find(' ', json.find("\"limits\"")), json.find(' ', json.find("\"limits\"")));

@@ -16,8 +16,63 @@ gcode::Limits sample_limits() {
   limits.macros.push_back(config::Macro{"PRINT_START", {"EXTRUDER"}, {"BED"}, {}, true});
   limits.macro_commands.insert("M600");
   limits.chamber = config::HeaterLimits{0, 60};
-  limits.gcode.overridden_commands.clear();  // not part of the policy: macro_commands carries them
   return limits;
+}
+
+// A printer whose configuration lists things out of order: macros, their
+// parameters, materials (one without a bed range), overridden commands.
+config::PrinterConfig unordered_printer() {
+  config::PrinterConfig printer = config::default_config().printers.front();
+  printer.macros.push_back(config::Macro{"M600", {}, {}, {}, false});
+  printer.macros.push_back(config::Macro{"HEAT_SOAK", {"T2", "T1"}, {"BED_B", "BED_A"}, {"CH"}, true});
+  printer.limits.overridden_commands = {"M109", "G29"};
+  printer.chamber = config::HeaterLimits{0, 70};
+  config::MaterialConfig abs_material;
+  abs_material.key = "abs-no-bed-range";
+  abs_material.name = "ABS";
+  abs_material.type = "abs";
+  abs_material.hotend_min_temp = 230;
+  abs_material.hotend_max_temp = 260;
+  printer.materials.push_back(abs_material);
+  return printer;
+}
+
+TEST(PolicyLimits, ReproducesTheServersLimitsExactly) {
+  for (const auto& printer : {config::default_config().printers.front(), unordered_printer()}) {
+    const gcode::Limits server = gcode::limits_for(printer);
+    auto client = limits_from_policy(gcode::policy_json(server));
+    ASSERT_TRUE(client) << client.error().message;
+    EXPECT_TRUE(*client == server) << gcode::policy_json(server);
+    EXPECT_EQ(client->materials, server.materials);
+    EXPECT_EQ(client->macros, server.macros);
+  }
+}
+
+TEST(PolicyLimits, CarriesTheMaterialsDatabase) {
+  auto limits = limits_from_policy(gcode::policy_json(gcode::limits_for(unordered_printer())));
+  ASSERT_TRUE(limits) << limits.error().message;
+  ASSERT_EQ(limits->materials.size(), 3U);  // sorted by key
+  EXPECT_EQ(limits->materials[0], (gcode::MaterialRange{"abs-no-bed-range", 230, 260, {}, {}}));
+  EXPECT_EQ(limits->materials[2], (gcode::MaterialRange{"pla-generic", 190, 230, 50, 70}));
+  auto petg = gcode::find_material(*limits, "petg-generic");
+  ASSERT_TRUE(petg) << petg.error().message;
+  EXPECT_EQ(petg->bed_min, 70);
+  EXPECT_EQ(petg->bed_max, 90);
+  auto unknown = gcode::find_material(*limits, "unobtainium");
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("known: abs-no-bed-range, petg-generic, pla-generic"),
+            std::string::npos)
+      << unknown.error().message;
+}
+
+TEST(PolicyLimits, PlatformTemperatureIsClampedAsTheServerRecordsIt) {
+  const gcode::MaterialRange pla{"pla-generic", 190, 230, 50, 70};
+  EXPECT_EQ(gcode::actual_platform_temperature(90, pla), 70);
+  EXPECT_EQ(gcode::actual_platform_temperature(40, pla), 50);
+  EXPECT_EQ(gcode::actual_platform_temperature(60, pla), 60);
+  EXPECT_EQ(gcode::actual_platform_temperature(0, pla), 0);  // heater off is kept
+  const gcode::MaterialRange no_bed{"abs", 230, 260, {}, {}};
+  EXPECT_EQ(gcode::actual_platform_temperature(100, no_bed), 100);
 }
 
 TEST(PolicyLimits, ReadsBackWhatThePolicySays) {

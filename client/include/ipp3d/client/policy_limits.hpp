@@ -9,9 +9,11 @@
 
 namespace ipp3d::client {
 
-// Parses the canonical policy JSON into Limits and checks that this client
-// reproduces it byte for byte (gcode::policy_json of the result equals
-// `text`): then its gate gives exactly the server's verdict. Errors: not
+// Parses the canonical policy JSON into Limits (with the printer's macros and
+// materials database) and checks that this client reproduces it byte for
+// byte (gcode::policy_json of the result equals `text`): the result equals
+// the server's gcode::Limits, so with the same material and
+// platform-temperature its gate gives exactly the server's verdict. Errors: not
 // JSON, a missing or mistyped member (named), another policy version or
 // rule set (the message says to update ipp3d).
 Result<gcode::Limits> limits_from_policy(const std::string& text);

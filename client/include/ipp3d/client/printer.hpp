@@ -162,6 +162,23 @@ struct Submitted {
 // false to stop watching.
 using WatchCallback = std::function<bool(const JobInfo& job, bool changed)>;
 
+// How watch() learns of changes.
+struct WatchOptions {
+  // Polling period while no notification can be waited for.
+  std::chrono::milliseconds interval{500};
+  // Subscribe to the job's events (Create-Job-Subscriptions, pull method
+  // ippget) and, while it is processing, wait for them with Get-Notifications
+  // (notify-wait) instead of sleeping: a change is seen as soon as the
+  // printer reports it. Without a subscription (refused), watch() polls.
+  bool notifications = true;
+  // Checked every `interval` while waiting for a notification: true stops
+  // the wait at once (the connection is reopened) and the job is polled, so
+  // that the callback runs (e.g. to ask about a Ctrl-C). May be empty.
+  std::function<bool()> interrupted;
+  // Told how many notifications each wait brought (0: none came). May be empty.
+  std::function<void(int events)> on_notifications;
+};
+
 // One printer. Move-only.
 class Printer {
  public:
@@ -209,9 +226,13 @@ class Printer {
   Result<JobInfo> job(int id);
   // Cancel-Job. Errors as the printer gives them (not-possible once ended, ...).
   Status cancel(int id);
-  // Polls job(id) every `interval` and calls `callback` after each poll;
-  // returns the last status when the job ended or the callback returned false. A failed poll is retried
-  // (once reconnected) for up to 30 s before the error is returned.
+  // Polls job(id) and calls `callback` after each poll, between polls
+  // waiting for the job's IPP notifications while it is processing (see
+  // WatchOptions), else sleeping `options.interval`; returns the last status
+  // when the job ended or the callback returned false. A failed poll is
+  // retried (once reconnected) for up to 30 s before the error is returned.
+  Result<JobInfo> watch(int id, const WatchCallback& callback, const WatchOptions& options);
+  // The same with WatchOptions{interval}.
   Result<JobInfo> watch(int id, const WatchCallback& callback,
                         std::chrono::milliseconds interval = std::chrono::milliseconds(500));
 

@@ -1,6 +1,8 @@
 // The gate's effective policy in a canonical, publishable form: the limits,
-// the allow-list, the deny-list and the rule set, with a SHA-256 digest, so a
-// client holding the same policy reproduces the server's verdict exactly.
+// the macros, the materials database, the allow-list, the deny-list and the
+// rule set, with a SHA-256 digest, so a client holding the same policy (and
+// the job's material key and platform-temperature) reproduces the server's
+// verdict exactly.
 #pragma once
 
 #include "ipp3d/gcode/limits.hpp"
@@ -31,8 +33,9 @@ const std::vector<AllowedCommand>& allowed_commands();
 // The built-in deny-list.
 const std::vector<DeniedCommand>& denied_commands();
 
-// Version of the rule set; changes whenever a rule's meaning changes.
-inline constexpr std::string_view kPolicyVersion = "ipp3d-gcode-policy/1";
+// Version of the rule set and of the document's members; changes whenever a
+// rule's meaning or the document's shape changes (2: the materials database).
+inline constexpr std::string_view kPolicyVersion = "ipp3d-gcode-policy/2";
 
 // The canonical JSON text of the policy: keys sorted, no insignificant white
 // space, numbers in shortest round-trip form, ASCII only. Deterministic for
