@@ -25,6 +25,7 @@ void audit_check(StateStore& store, const DocumentRequest& request,
                             request.job_id,
                             {{"signer-key-id", document.signer_key_id.empty() ? "none (plain G-code)"
                                                                               : document.signer_key_id},
+                             {"signer-user", document.signer_user},
                              {"payload-sha256", document.sha256},
                              {"bytes", std::to_string(document.size)},
                              {"gate", "accepted"},

@@ -2,6 +2,7 @@
 
 #include "ipp3d/attributes/ipp_codec.hpp"
 #include "ipp3d/attributes/validation.hpp"
+#include "ipp3d/gcode/limits.hpp"
 
 #include "audit.hpp"
 #include "document_format.hpp"
@@ -142,8 +143,9 @@ std::optional<int> actual_platform_temperature(const attributes::JobTicket& tick
   const int wanted = *ticket.platform_temperature;
   if (wanted == 0 || validated.materials.empty()) return wanted;
   const auto* material = configured_material(printer, validated.materials.front());
-  if (material == nullptr || !material->bed_min_temp || !material->bed_max_temp) return wanted;
-  const int actual = std::clamp(wanted, *material->bed_min_temp, *material->bed_max_temp);
+  if (material == nullptr) return wanted;
+  // The same rule as the client's preflight (ipp3d check --printer).
+  const int actual = gcode::actual_platform_temperature(wanted, gcode::material_range(*material));
   if (actual != wanted) {
     substitutions.push_back({"platform-temperature", "platform-temperature " + std::to_string(wanted) +
                                                          " was clamped to " + std::to_string(actual) +

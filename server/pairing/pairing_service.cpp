@@ -5,20 +5,9 @@
 namespace ipp3d::server {
 namespace {
 
-// True for 1-64 characters of [A-Za-z0-9._@-] (signer names and accounts).
-bool is_pairing_name(const std::string& name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '@' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // Checks a name or account given by the client or the operator.
 Status check_name(const std::string& what, const std::string& value) {
-  if (is_pairing_name(value)) return {};
+  if (is_valid_signer_name(value)) return {};
   return Error{IPP_STATUS_ERROR_BAD_REQUEST,
                what + " \"" + value + "\" must be 1 to 64 letters, digits, '.', '_', '@' or '-'", what, 0};
 }

@@ -5,8 +5,10 @@
 #include "state/password.hpp"
 #include "state/state_store.hpp"
 
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <istream>
 #include <ostream>
 #include <sys/stat.h>
@@ -114,6 +116,25 @@ int admin_set_password(const std::filesystem::path& state_dir, const std::string
   }
   out << "Password set for admin account '" << user << "'.\n";
   return 0;
+}
+
+std::unique_ptr<StateStore> open_state_store(const std::filesystem::path& state_dir, std::ostream& err) {
+  if (!ensure_state_dir(state_dir, err)) return nullptr;
+  auto store = StateStore::open(state_dir / "ipp3d.db");
+  if (!store) {
+    err << "ipp3d-server: " << store.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
+std::string utc_date(std::int64_t when) {
+  const auto seconds = static_cast<std::time_t>(when);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  std::array<char, 16> text{};
+  if (std::strftime(text.data(), text.size(), "%Y-%m-%d", &utc) == 0) return "?";
+  return text.data();
 }
 
 }  // namespace ipp3d::server

@@ -2,9 +2,12 @@
 #pragma once
 
 #include "state/password.hpp"
+#include "state/state_store.hpp"
 
+#include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <memory>
 #include <string>
 
 namespace ipp3d::server {
@@ -26,5 +29,12 @@ bool read_new_password(const std::string& user, std::istream& in, bool interacti
 // Creates the state directory `dir` (mode 0700) when missing, with any
 // missing parents. False with the reason on `err`.
 bool ensure_state_dir(const std::filesystem::path& dir, std::ostream& err);
+
+// Opens STATE_DIR/ipp3d.db for a state command (`user ...`, `trust ...`),
+// creating the directory when missing; nullptr with the reason on `err`.
+std::unique_ptr<StateStore> open_state_store(const std::filesystem::path& state_dir, std::ostream& err);
+
+// "2026-12-04": the UTC date of UNIX time `when` ("?" when it cannot be shown).
+std::string utc_date(std::int64_t when);
 
 }  // namespace ipp3d::server

@@ -2,6 +2,8 @@
 // prepared-statement wrapper that binds parameters (never concatenated SQL).
 #pragma once
 
+#include "ipp3d/result.hpp"
+
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -23,6 +25,13 @@ struct ConnectionCloser {
   // Closes `db` (null is a no-op in SQLite).
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
 };
+
+// An internal error for a failed statement on an open database:
+// "state database: WHAT: SQLITE'S MESSAGE".
+inline Error statement_error(sqlite3* db, std::string_view what) {
+  return Error{IPP_STATUS_ERROR_INTERNAL,
+               "state database: " + std::string(what) + ": " + std::string(sqlite3_errmsg(db)), "", 0};
+}
 
 using StatementPtr = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
 using ConnectionPtr = std::unique_ptr<sqlite3, ConnectionCloser>;

@@ -174,12 +174,6 @@ Error db_error(const std::filesystem::path& path, std::string_view what, std::st
                path.string() + ": " + std::string(what) + ": " + std::string(message), "", 0};
 }
 
-// An internal error for a failed statement on an open database.
-Error statement_error(sqlite3* db, std::string_view what) {
-  return Error{IPP_STATUS_ERROR_INTERNAL,
-               "state database: " + std::string(what) + ": " + std::string(sqlite3_errmsg(db)), "", 0};
-}
-
 // Reports a failure of a method that cannot return an error (to stderr, which
 // is the server log when no log file is configured).
 void report(sqlite3* db, std::string_view what) {
@@ -389,7 +383,7 @@ Status StateStore::set_password(const std::string& user, const std::string& pass
       .bind(2, *hashed)
       .bind(3, role_name(role))
       .bind(4, static_cast<std::int64_t>(std::time(nullptr)));
-  if (!upsert.run()) return statement_error(db_.get(), "cannot store the account");
+  if (!upsert.run()) return sqlite::statement_error(db_.get(), "cannot store the account");
   return {};
 }
 
@@ -455,7 +449,7 @@ Status StateStore::set_loaded_material(const std::string& printer,
       "INSERT INTO printers(name, loaded_material, plate_clear, loaded_known) VALUES(?1, ?2, NULL, 1) "
       "ON CONFLICT(name) DO UPDATE SET loaded_material = excluded.loaded_material, loaded_known = 1");
   upsert.bind(1, printer).bind_optional(2, material_key);
-  if (!upsert.run()) return statement_error(db_.get(), "cannot store the loaded material");
+  if (!upsert.run()) return sqlite::statement_error(db_.get(), "cannot store the loaded material");
   return {};
 }
 
@@ -467,7 +461,7 @@ Status StateStore::set_plate_clear(const std::string& printer, bool clear) {
       "INSERT INTO printers(name, loaded_material, plate_clear, loaded_known) VALUES(?1, NULL, ?2, 0) "
       "ON CONFLICT(name) DO UPDATE SET plate_clear = excluded.plate_clear");
   upsert.bind(1, printer).bind(2, std::int64_t{clear ? 1 : 0});
-  if (!upsert.run()) return statement_error(db_.get(), "cannot store the plate state");
+  if (!upsert.run()) return sqlite::statement_error(db_.get(), "cannot store the plate state");
   return {};
 }
 
@@ -492,7 +486,7 @@ Status StateStore::save_job(const JobRecord& record) {
       .bind(13, std::int64_t{record.copies})
       .bind(14, std::int64_t{record.copies_completed})
       .bind(15, record.material_key);
-  if (!upsert.run()) return statement_error(db_.get(), "cannot store the job");
+  if (!upsert.run()) return sqlite::statement_error(db_.get(), "cannot store the job");
   return {};
 }
 
@@ -538,7 +532,7 @@ Status StateStore::reserve_job_ids(const std::string& printer, int next) {
                    "INSERT INTO job_ids(printer, next_id) VALUES(?1, ?2) "
                    "ON CONFLICT(printer) DO UPDATE SET next_id = MAX(next_id, excluded.next_id)");
   upsert.bind(1, printer).bind(2, std::int64_t{next});
-  if (!upsert.run()) return statement_error(db_.get(), "cannot reserve job IDs");
+  if (!upsert.run()) return sqlite::statement_error(db_.get(), "cannot reserve job IDs");
   return {};
 }
 
@@ -552,7 +546,7 @@ Status StateStore::set_next_job_id(const std::string& printer, int next) {
                    "INSERT INTO job_ids(printer, next_id) VALUES(?1, ?2) "
                    "ON CONFLICT(printer) DO UPDATE SET next_id = excluded.next_id");
   upsert.bind(1, printer).bind(2, std::int64_t{next});
-  if (!upsert.run()) return statement_error(db_.get(), "cannot store the next job ID");
+  if (!upsert.run()) return sqlite::statement_error(db_.get(), "cannot store the next job ID");
   return {};
 }
 

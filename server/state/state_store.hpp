@@ -66,6 +66,9 @@ struct JobRecord {
   bool operator==(const JobRecord&) const = default;
 };
 
+// True for a valid signer name: 1-64 characters of [A-Za-z0-9._@-].
+bool is_valid_signer_name(const std::string& name);
+
 // A signer whose envelopes printers accept (`ipp3d-server trust add`).
 struct TrustedSigner {
   std::string name;        // 1-64 characters of [A-Za-z0-9._@-]

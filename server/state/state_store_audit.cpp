@@ -21,12 +21,6 @@ constexpr std::string_view kHashDomain = "ipp3d audit record v1";
 constexpr char kCheckpointColumns[] = "seq, hash, time, key_id, public_key, signature";
 constexpr char kAuditColumns[] = "seq, time, type, actor, source, printer, job_id, details, prev_hash, hash";
 
-// An internal error naming what failed and SQLite's message.
-Error audit_error(sqlite3* db, std::string_view what) {
-  return Error{IPP_STATUS_ERROR_INTERNAL,
-               "state database: " + std::string(what) + ": " + std::string(sqlite3_errmsg(db)), "", 0};
-}
-
 // Feeds one length-prefixed field (8-byte little-endian length, then the bytes).
 void hash_field(crypto_hash_sha256_state& state, std::string_view field) {
   std::array<unsigned char, 8> length{};
@@ -108,7 +102,7 @@ Status StateStore::append_audit(const AuditEvent& event) {
   const std::lock_guard lock(mutex_);
   sqlite3* db = db_.get();
   if (sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return audit_error(db, "cannot append to the audit log");
+    return sqlite::statement_error(db, "cannot append to the audit log");
   }
   AuditRecord record;
   record.event = event;
@@ -137,12 +131,12 @@ Status StateStore::append_audit(const AuditEvent& event) {
       .bind(9, std::string_view(record.prev_hash))
       .bind(10, std::string_view(record.hash));
   if (!insert.run()) {
-    Error error = audit_error(db, "cannot append to the audit log");
+    Error error = sqlite::statement_error(db, "cannot append to the audit log");
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     return error;
   }
   if (sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    Error error = audit_error(db, "cannot append to the audit log");
+    Error error = sqlite::statement_error(db, "cannot append to the audit log");
     sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     return error;
   }
@@ -176,7 +170,7 @@ Status StateStore::add_audit_checkpoint(const AuditCheckpoint& checkpoint) {
       .bind(4, std::string_view(checkpoint.key_id))
       .bind(5, std::string_view(checkpoint.public_key))
       .bind(6, std::string_view(checkpoint.signature));
-  if (!insert.run()) return audit_error(db_.get(), "cannot store an audit checkpoint");
+  if (!insert.run()) return sqlite::statement_error(db_.get(), "cannot store an audit checkpoint");
   return {};
 }
 

@@ -15,12 +15,6 @@ namespace {
 
 using sqlite::Statement;
 
-// An internal error naming what failed and SQLite's message.
-Error login_error(sqlite3* db, std::string_view what) {
-  return Error{IPP_STATUS_ERROR_INTERNAL,
-               "state database: " + std::string(what) + ": " + std::string(sqlite3_errmsg(db)), "", 0};
-}
-
 // Logs a read failure of a method that cannot return an error.
 void report_login_error(sqlite3* db, std::string_view what) {
   static_cast<void>(std::fprintf(stderr, "ipp3d-server: state database: %.*s: %s\n",
@@ -76,7 +70,9 @@ Status StateStore::save_account_login_state(const std::string& user, const Accou
       .bind(2, std::int64_t{state.failures})
       .bind(3, std::int64_t{state.locks})
       .bind(4, state.locked_until);
-  if (!upsert.run()) return login_error(db_.get(), "cannot store the failed logins of an account");
+  if (!upsert.run()) {
+    return sqlite::statement_error(db_.get(), "cannot store the failed logins of an account");
+  }
   return {};
 }
 
@@ -86,13 +82,13 @@ Status StateStore::save_address_login_state(const std::string& address, const Ad
   const std::lock_guard lock(mutex_);
   Statement prune(db_.get(), "DELETE FROM login_addresses WHERE expires <= ?1 AND address <> ?2");
   prune.bind(1, now).bind(2, address);
-  if (!prune.run()) return login_error(db_.get(), "cannot prune the failed logins of addresses");
+  if (!prune.run()) return sqlite::statement_error(db_.get(), "cannot prune the failed logins of addresses");
   // Keep max_rows - 1 others, so that the row written now fits.
   Statement cap(db_.get(),
                 "DELETE FROM login_addresses WHERE address IN (SELECT address FROM login_addresses "
                 "WHERE address <> ?1 ORDER BY expires DESC LIMIT -1 OFFSET ?2)");
   cap.bind(1, address).bind(2, static_cast<std::int64_t>(max_rows > 0 ? max_rows - 1 : 0));
-  if (!cap.run()) return login_error(db_.get(), "cannot cap the failed logins of addresses");
+  if (!cap.run()) return sqlite::statement_error(db_.get(), "cannot cap the failed logins of addresses");
   Statement upsert(db_.get(),
                    "INSERT INTO login_addresses(address, window_start, failures, blocked_until, expires) "
                    "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(address) DO UPDATE SET "
@@ -103,7 +99,9 @@ Status StateStore::save_address_login_state(const std::string& address, const Ad
       .bind(3, std::int64_t{state.failures})
       .bind(4, state.blocked_until)
       .bind(5, expires);
-  if (!upsert.run()) return login_error(db_.get(), "cannot store the failed logins of an address");
+  if (!upsert.run()) {
+    return sqlite::statement_error(db_.get(), "cannot store the failed logins of an address");
+  }
   return {};
 }
 
@@ -123,7 +121,7 @@ Result<bool> StateStore::replace_password_hash(const std::string& user, const st
   Statement update(db_.get(),
                    "UPDATE accounts SET password_hash = ?3 WHERE name = ?1 AND password_hash = ?2");
   update.bind(1, user).bind(2, old_hash).bind(3, new_hash);
-  if (!update.run()) return login_error(db_.get(), "cannot store the new password hash");
+  if (!update.run()) return sqlite::statement_error(db_.get(), "cannot store the new password hash");
   return sqlite3_changes(db_.get()) > 0;
 }
 

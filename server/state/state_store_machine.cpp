@@ -11,12 +11,6 @@ namespace {
 
 using sqlite::Statement;
 
-// An internal error naming what failed and SQLite's message.
-Error machine_error(sqlite3* db, std::string_view what) {
-  return Error{IPP_STATUS_ERROR_INTERNAL,
-               "state database: " + std::string(what) + ": " + std::string(sqlite3_errmsg(db)), "", 0};
-}
-
 // "12 480 9310": the offsets as decimal numbers separated by spaces.
 std::string offsets_text(const std::vector<std::uint64_t>& offsets) {
   std::string text;
@@ -59,8 +53,10 @@ Status StateStore::save_machine_print(const MachinePrint& print) {
       .bind(5, std::int64_t{print.copies})
       .bind(6, std::int64_t{print.layers})
       .bind(7, offsets_text(print.layer_offsets));
-  if (!insert.run())
-    return machine_error(db_.get(), "cannot record the print of job " + std::to_string(print.job_id));
+  if (!insert.run()) {
+    return sqlite::statement_error(db_.get(),
+                                   "cannot record the print of job " + std::to_string(print.job_id));
+  }
   return {};
 }
 
@@ -84,8 +80,9 @@ Status StateStore::forget_machine_print(const std::string& printer, int job_id) 
   const std::lock_guard lock(mutex_);
   Statement remove(db_.get(), "DELETE FROM machine_prints WHERE printer = ?1 AND job_id = ?2");
   remove.bind(1, printer).bind(2, std::int64_t{job_id});
-  if (!remove.run())
-    return machine_error(db_.get(), "cannot forget the print of job " + std::to_string(job_id));
+  if (!remove.run()) {
+    return sqlite::statement_error(db_.get(), "cannot forget the print of job " + std::to_string(job_id));
+  }
   return {};
 }
 

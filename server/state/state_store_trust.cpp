@@ -13,27 +13,10 @@ namespace {
 
 using sqlite::Statement;
 
-// An internal error naming what failed and SQLite's message.
-Error trust_error(sqlite3* db, std::string_view what) {
-  return Error{IPP_STATUS_ERROR_INTERNAL,
-               "state database: " + std::string(what) + ": " + std::string(sqlite3_errmsg(db)), "", 0};
-}
-
 // Logs a failure of a method that cannot return an error.
 void log_failure(sqlite3* db, std::string_view what) {
   static_cast<void>(std::fprintf(stderr, "ipp3d-server: state database: %.*s: %s\n",
                                  static_cast<int>(what.size()), what.data(), sqlite3_errmsg(db)));
-}
-
-// True for 1-64 characters of [A-Za-z0-9._@-].
-bool is_signer_name(const std::string& name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '@' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 // Runs a statement without data (transactions).
@@ -68,8 +51,18 @@ TrustedSigner read_signer(const Statement& row) {
 
 }  // namespace
 
+bool is_valid_signer_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 Status StateStore::add_trusted_signer(const TrustedSigner& signer) {
-  if (!is_signer_name(signer.name)) {
+  if (!is_valid_signer_name(signer.name)) {
     return attribute_error(
         "name", "signer name \"" + signer.name + "\" must be 1 to 64 letters, digits, '.', '_', '@' or '-'");
   }
@@ -84,7 +77,7 @@ Status StateStore::add_trusted_signer(const TrustedSigner& signer) {
     return attribute_error("key",
                            "key " + signer.key_id + " is already trusted as \"" + existing.text(0) + "\"");
   }
-  if (!existing.ok()) return trust_error(db_.get(), "cannot read the trust store");
+  if (!existing.ok()) return sqlite::statement_error(db_.get(), "cannot read the trust store");
   Statement insert(db_.get(),
                    "INSERT INTO trusted_signers(name, key_id, public_key, comment, added, user) "
                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
@@ -94,7 +87,7 @@ Status StateStore::add_trusted_signer(const TrustedSigner& signer) {
       .bind(4, signer.comment)
       .bind(5, signer.added != 0 ? signer.added : std::int64_t{std::time(nullptr)})
       .bind(6, signer.user);
-  if (!insert.run()) return trust_error(db_.get(), "cannot add the signer");
+  if (!insert.run()) return sqlite::statement_error(db_.get(), "cannot add the signer");
   return {};
 }
 
@@ -102,7 +95,7 @@ Status StateStore::remove_trusted_signer(const std::string& name) {
   const std::lock_guard lock(mutex_);
   Statement remove(db_.get(), "DELETE FROM trusted_signers WHERE name = ?1");
   remove.bind(1, name);
-  if (!remove.run()) return trust_error(db_.get(), "cannot remove the signer");
+  if (!remove.run()) return sqlite::statement_error(db_.get(), "cannot remove the signer");
   if (sqlite3_changes(db_.get()) == 0) {
     return attribute_error("name", "no trusted signer is named \"" + name + "\" (see `trust list`)");
   }
@@ -153,13 +146,13 @@ Result<NonceUse> StateStore::record_nonce(const std::string& printer, const std:
       .bind(3, nonce)
       .bind(4, std::int64_t{job_id})
       .bind(5, not_after);
-  if (!insert.run()) return trust_error(db_.get(), "cannot record the nonce");
+  if (!insert.run()) return sqlite::statement_error(db_.get(), "cannot record the nonce");
   if (sqlite3_changes(db_.get()) == 1) return NonceUse::kFresh;
   Statement query(
       db_.get(),
       "SELECT job_id FROM envelope_nonces WHERE printer = ?1 AND signer_key_id = ?2 AND nonce = ?3");
   query.bind(1, printer).bind(2, signer_key_id).bind(3, nonce);
-  if (!query.step()) return trust_error(db_.get(), "cannot read the nonce");
+  if (!query.step()) return sqlite::statement_error(db_.get(), "cannot read the nonce");
   return query.int64(0) == job_id ? NonceUse::kSameJob : NonceUse::kReplayed;
 }
 
@@ -190,7 +183,7 @@ int StateStore::licence_copies_taken(const LicenceKey& key) {
 Result<bool> StateStore::reserve_licence_copy(const LicenceKey& key, int allowed, int job_id, int copy) {
   const std::lock_guard lock(mutex_);
   Transaction transaction(db_.get());
-  if (!transaction.started()) return trust_error(db_.get(), "cannot start a licence reservation");
+  if (!transaction.started()) return sqlite::statement_error(db_.get(), "cannot start a licence reservation");
   Statement mine(db_.get(),
                  "SELECT 1 FROM licence_reservations WHERE printer = ?1 AND job_id = ?2 AND copy = ?3");
   mine.bind(1, key.printer).bind(2, std::int64_t{job_id}).bind(3, std::int64_t{copy});
@@ -201,7 +194,7 @@ Result<bool> StateStore::reserve_licence_copy(const LicenceKey& key, int allowed
       "licence_id = ?3), 0) + (SELECT COUNT(*) FROM licence_reservations WHERE printer = ?1 AND "
       "signer_key_id = ?2 AND licence_id = ?3)");
   taken.bind(1, key.printer).bind(2, key.signer_key_id).bind(3, key.licence_id);
-  if (!taken.step()) return trust_error(db_.get(), "cannot read a licence counter");
+  if (!taken.step()) return sqlite::statement_error(db_.get(), "cannot read a licence counter");
   if (taken.int64(0) >= allowed) return false;
   Statement insert(db_.get(),
                    "INSERT INTO licence_reservations(printer, job_id, copy, signer_key_id, licence_id) "
@@ -211,7 +204,9 @@ Result<bool> StateStore::reserve_licence_copy(const LicenceKey& key, int allowed
       .bind(3, std::int64_t{copy})
       .bind(4, key.signer_key_id)
       .bind(5, key.licence_id);
-  if (!insert.run() || !transaction.commit()) return trust_error(db_.get(), "cannot reserve a licence copy");
+  if (!insert.run() || !transaction.commit()) {
+    return sqlite::statement_error(db_.get(), "cannot reserve a licence copy");
+  }
   return true;
 }
 
@@ -240,11 +235,13 @@ bool commit_reservations(sqlite3* db, const std::string& where, const Bind& bind
 Status StateStore::commit_licence_copy(const std::string& printer, int job_id, int copy) {
   const std::lock_guard lock(mutex_);
   Transaction transaction(db_.get());
-  if (!transaction.started()) return trust_error(db_.get(), "cannot start a licence commit");
+  if (!transaction.started()) return sqlite::statement_error(db_.get(), "cannot start a licence commit");
   const bool moved = commit_reservations(
       db_.get(), "printer = ?1 AND job_id = ?2 AND copy = ?3",
       [&](Statement& s) { s.bind(1, printer).bind(2, std::int64_t{job_id}).bind(3, std::int64_t{copy}); });
-  if (!moved || !transaction.commit()) return trust_error(db_.get(), "cannot commit a licence copy");
+  if (!moved || !transaction.commit()) {
+    return sqlite::statement_error(db_.get(), "cannot commit a licence copy");
+  }
   return {};
 }
 
@@ -253,7 +250,7 @@ Status StateStore::release_licence_copy(const std::string& printer, int job_id, 
   Statement remove(db_.get(),
                    "DELETE FROM licence_reservations WHERE printer = ?1 AND job_id = ?2 AND copy = ?3");
   remove.bind(1, printer).bind(2, std::int64_t{job_id}).bind(3, std::int64_t{copy});
-  if (!remove.run()) return trust_error(db_.get(), "cannot release a licence copy");
+  if (!remove.run()) return sqlite::statement_error(db_.get(), "cannot release a licence copy");
   return {};
 }
 

@@ -4,6 +4,7 @@
 
 #include "audit.hpp"
 #include "printer_keys.hpp"
+#include "state/admin_command.hpp"
 #include "state/state_store.hpp"
 
 #include <ctime>
@@ -13,29 +14,7 @@
 #include <vector>
 
 namespace ipp3d::server {
-namespace {
-
-// Opens the state database, or reports why not.
-std::unique_ptr<StateStore> open_store(const std::filesystem::path& state_dir, std::ostream& err) {
-  auto store = StateStore::open(state_dir / "ipp3d.db");
-  if (!store) {
-    err << "ipp3d-server: " << store.error().message << "\n";
-    return nullptr;
-  }
-  return std::move(store).value();
-}
-
-// "2026-12-04" in UTC.
-std::string date_text(std::int64_t when) {
-  const auto seconds = static_cast<std::time_t>(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[16];
-  if (std::strftime(text, sizeof text, "%Y-%m-%d", &utc) == 0) return "?";
-  return text;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int trust_add(const std::filesystem::path& state_dir, const std::filesystem::path& key_file,
               const std::string& name, const std::string& user, std::ostream& out, std::ostream& err) {
@@ -50,7 +29,7 @@ int trust_add(const std::filesystem::path& state_dir, const std::filesystem::pat
            "`ipp3d keygen`)\n";
     return 1;
   }
-  auto store = open_store(state_dir, err);
+  auto store = open_state_store(state_dir, err);
   if (!store) return 1;
   if (!user.empty() && !store->account(user)) {
     err << "ipp3d-server: no account named '" << user
@@ -78,7 +57,7 @@ int trust_add(const std::filesystem::path& state_dir, const std::filesystem::pat
 }
 
 int trust_list(const std::filesystem::path& state_dir, std::ostream& out, std::ostream& err) {
-  auto store = open_store(state_dir, err);
+  auto store = open_state_store(state_dir, err);
   if (!store) return 1;
   const auto signers = store->trusted_signers();
   if (signers.empty()) {
@@ -87,7 +66,7 @@ int trust_list(const std::filesystem::path& state_dir, std::ostream& out, std::o
   }
   for (const auto& signer : signers) {
     out << std::left << std::setw(20) << signer.name << " " << signer.key_id << "  user "
-        << (signer.user.empty() ? "-" : signer.user) << "  added " << date_text(signer.added);
+        << (signer.user.empty() ? "-" : signer.user) << "  added " << utc_date(signer.added);
     if (!signer.comment.empty()) out << "  " << signer.comment;
     out << "\n";
   }
@@ -96,7 +75,7 @@ int trust_list(const std::filesystem::path& state_dir, std::ostream& out, std::o
 
 int trust_remove(const std::filesystem::path& state_dir, const std::string& name, std::ostream& out,
                  std::ostream& err) {
-  auto store = open_store(state_dir, err);
+  auto store = open_state_store(state_dir, err);
   if (!store) return 1;
   if (Status removed = store->remove_trusted_signer(name); !removed) {
     err << "ipp3d-server: " << removed.error().message << "\n";

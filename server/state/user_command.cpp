@@ -16,17 +16,6 @@
 namespace ipp3d::server {
 namespace {
 
-// Opens (creating when missing) the state database, or reports why not.
-std::unique_ptr<StateStore> open_store(const std::filesystem::path& state_dir, std::ostream& err) {
-  if (!ensure_state_dir(state_dir, err)) return nullptr;
-  auto store = StateStore::open(state_dir / "ipp3d.db");
-  if (!store) {
-    err << "ipp3d-server: " << store.error().message << "\n";
-    return nullptr;
-  }
-  return std::move(store).value();
-}
-
 // Appends a user-management event with the account first among the details
 // (docs/audit.md, "Users and roles"); a failed append is reported, never fatal.
 void audit_user_change(StateStore& store, const std::string& type, const std::string& name,
@@ -42,22 +31,12 @@ int outcome(const Status& status, std::ostream& err) {
   return 1;
 }
 
-// "2026-12-04" in UTC.
-std::string date_text(std::int64_t when) {
-  const auto seconds = static_cast<std::time_t>(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[16];
-  if (std::strftime(text, sizeof text, "%Y-%m-%d", &utc) == 0) return "?";
-  return text;
-}
-
 }  // namespace
 
 int user_add(const std::filesystem::path& state_dir, const std::string& name, Role role,
              const CommandIo& io) {
   if (Status valid = password::validate_user_name(name); !valid) return outcome(valid, io.err);
-  auto store = open_store(state_dir, io.err);
+  auto store = open_state_store(state_dir, io.err);
   if (!store) return 1;
   if (store->account(name)) {
     io.err << "ipp3d-server: an account named '" << name << "' exists already\n";
@@ -72,7 +51,7 @@ int user_add(const std::filesystem::path& state_dir, const std::string& name, Ro
 }
 
 int user_passwd(const std::filesystem::path& state_dir, const std::string& name, const CommandIo& io) {
-  auto store = open_store(state_dir, io.err);
+  auto store = open_state_store(state_dir, io.err);
   if (!store) return 1;
   if (!store->account(name)) {
     io.err << "ipp3d-server: no account named '" << name << "' (add it with `ipp3d-server user add`)\n";
@@ -88,7 +67,7 @@ int user_passwd(const std::filesystem::path& state_dir, const std::string& name,
 
 int user_role(const std::filesystem::path& state_dir, const std::string& name, Role role, std::ostream& out,
               std::ostream& err) {
-  auto store = open_store(state_dir, err);
+  auto store = open_state_store(state_dir, err);
   if (!store) return 1;
   const auto before = store->account(name);
   if (outcome(store->set_role(name, role), err) != 0) return 1;
@@ -102,7 +81,7 @@ int user_role(const std::filesystem::path& state_dir, const std::string& name, R
 
 int user_del(const std::filesystem::path& state_dir, const std::string& name, std::ostream& out,
              std::ostream& err) {
-  auto store = open_store(state_dir, err);
+  auto store = open_state_store(state_dir, err);
   if (!store) return 1;
   const auto before = store->account(name);
   if (outcome(store->remove_account(name), err) != 0) return 1;
@@ -112,7 +91,7 @@ int user_del(const std::filesystem::path& state_dir, const std::string& name, st
 }
 
 int user_list(const std::filesystem::path& state_dir, bool json, std::ostream& out, std::ostream& err) {
-  auto store = open_store(state_dir, err);
+  auto store = open_state_store(state_dir, err);
   if (!store) return 1;
   const auto accounts = store->accounts();
   if (json) {
@@ -130,7 +109,7 @@ int user_list(const std::filesystem::path& state_dir, bool json, std::ostream& o
   }
   for (const auto& account : accounts) {
     out << std::left << std::setw(24) << account.name << " " << std::setw(9) << role_name(account.role)
-        << " created " << date_text(account.created) << "\n";
+        << " created " << utc_date(account.created) << "\n";
   }
   return 0;
 }

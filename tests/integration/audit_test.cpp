@@ -32,15 +32,11 @@ class AuditLog : public ::testing::Test {
   std::filesystem::path config_dir() const { return dir_.path() / "config"; }
   std::string uri() const { return server_.printer_uri(kPrinterName); }
 
-  // Runs `ipp3d ARGS...` without a terminal, with `env` ("NAME=VALUE").
+  // Runs `ipp3d ARGS...` without a terminal, with `env` ("NAME=VALUE"), as
+  // the test account unless `env` names another IPP3D_USER.
   int ipp3d(const std::vector<std::string>& args, std::string& output,
             const std::vector<std::string>& env = {}) const {
-    std::vector<std::string> argv = {"env", "-u",         "IPP3D_PASSWORD",
-                                     "-u",  "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string()};
-    argv.insert(argv.end(), env.begin(), env.end());
-    argv.insert(argv.end(), {"setsid", "-w", IPP3D_CLIENT_BINARY});
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, output);
+    return run_client(IPP3D_CLIENT_BINARY, config_dir(), args, output, env);
   }
 
   // Runs `ipp3d-server audit ARGS... --state-dir DIR`.
@@ -117,12 +113,15 @@ TEST_F(AuditLog, APrintedJobsLifecycleIsExportedInOrder) {
   EXPECT_EQ(types, expected) << out;
   EXPECT_EQ(signer_key, trust::key_id_hex(test_signer().id()));
   EXPECT_FALSE(received_user.empty());
-  // The harness trusts the test signer before the first start; the server's start follows.
+  // The harness adds the test account and trusts the test signer before the
+  // first start; the server's start follows.
   const auto records = exported();
-  ASSERT_GE(records.size(), 2U);
-  EXPECT_EQ(records[0]["type"], "trust-signer-added");
-  EXPECT_EQ(records[0]["details"][0], nlohmann::json::array({"signer", kTestSignerName}));
-  EXPECT_EQ(records[1]["type"], "server-started");
+  ASSERT_GE(records.size(), 3U);
+  EXPECT_EQ(records[0]["type"], "user-added");
+  EXPECT_EQ(records[0]["details"][0], nlohmann::json::array({"account", kTestUser}));
+  EXPECT_EQ(records[1]["type"], "trust-signer-added");
+  EXPECT_EQ(records[1]["details"][0], nlohmann::json::array({"signer", kTestSignerName}));
+  EXPECT_EQ(records[2]["type"], "server-started");
   ASSERT_EQ(audit({"verify"}, out), 0) << out;
 }
 

@@ -63,18 +63,7 @@ class ClientCli : public ::testing::Test {
   // password) unless `env` names another IPP3D_USER.
   int ipp3d(const std::vector<std::string>& args, std::string& output,
             const std::vector<std::string>& env = {}) const {
-    std::vector<std::string> argv = {"env", "-u",         "IPP3D_PASSWORD",
-                                     "-u",  "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string()};
-    const bool other_user = std::any_of(env.begin(), env.end(),
-                                        [](const std::string& v) { return v.rfind("IPP3D_USER=", 0) == 0; });
-    if (!other_user) {
-      argv.push_back(std::string("IPP3D_USER=") + kTestUser);
-      argv.push_back(std::string("IPP3D_PASSWORD=") + kTestUserPassword);
-    }
-    argv.insert(argv.end(), env.begin(), env.end());
-    argv.insert(argv.end(), {"setsid", "-w", IPP3D_CLIENT_BINARY});
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, output);
+    return run_client(IPP3D_CLIENT_BINARY, config_dir(), args, output, env);
   }
 
   TempDir dir_;

@@ -49,13 +49,10 @@ class ClientMoonraker : public ::testing::Test {
   std::filesystem::path config_dir() const { return dir_.path() / "config"; }
   std::string uri() const { return server_.printer_uri(kPrinterName); }
 
-  // Runs `ipp3d ARGS...` without a terminal, IPP3D_CONFIG_DIR = config_dir().
+  // Runs `ipp3d ARGS...` without a terminal as the test account,
+  // IPP3D_CONFIG_DIR = config_dir().
   int ipp3d(const std::vector<std::string>& args, std::string& output) const {
-    std::vector<std::string> argv = {"env",    "-u",         "IPP3D_PASSWORD",
-                                     "-u",     "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir().string(),
-                                     "setsid", "-w",         IPP3D_CLIENT_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_command(argv, output);
+    return run_client(IPP3D_CLIENT_BINARY, config_dir(), args, output);
   }
 
   // Starts `ipp3d print URI torus` in a thread; join() it before reading.

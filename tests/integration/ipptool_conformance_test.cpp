@@ -73,7 +73,7 @@ TEST(IpptoolConformance, TheQuickstartsSecondPrintAfterConfirmingThePlate) {
   write_bytes(first, signed_torus());
   write_bytes(second, signed_torus());
   const std::vector<std::string> print = {"-d", "layers=" + std::to_string(kTorusLayers),
-                                          server.printer_uri(kPrinterName)};
+                                          server.user_uri(kPrinterName)};
   std::vector<std::string> args = {"-f", first.string()};
   args.insert(args.end(), print.begin(), print.end());
   expect_ipptool_passes("ipp3d-print.test", args);

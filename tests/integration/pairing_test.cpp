@@ -249,6 +249,7 @@ class Pairing : public ::testing::Test {
 };
 
 TEST_F(Pairing, MatchingCodesApprovedOnThePageTrustTheKeyAndPinTheCertificate) {
+  ASSERT_TRUE(server_.add_account("alice", "alice-password-1", "user"));
   PairProcess pair(config_dir(), {uri(), "--name", "alice-laptop", "--account", "alice"});
   const std::string code = pair.code();
   ASSERT_EQ(code.size(), 6U) << pair.output();
@@ -261,7 +262,9 @@ TEST_F(Pairing, MatchingCodesApprovedOnThePageTrustTheKeyAndPinTheCertificate) {
   EXPECT_EQ(pending[0].code, code);
   EXPECT_THAT(page_.get(), HasSubstr(key_id()));
   const std::string answer = page_.decide(pending[0].id, "approve");
-  EXPECT_THAT(answer, HasSubstr("is now trusted as &quot;alice-laptop&quot; (account alice)")) << answer;
+  EXPECT_THAT(answer,
+              HasSubstr("is now trusted as &quot;alice-laptop&quot;, its jobs recorded as account alice."))
+      << answer;
 
   pair.type(code.substr(0, 3) + " " + code.substr(3));
   ASSERT_EQ(pair.wait(), 0) << pair.output();
@@ -269,13 +272,13 @@ TEST_F(Pairing, MatchingCodesApprovedOnThePageTrustTheKeyAndPinTheCertificate) {
   EXPECT_THAT(read_file(known_printers()),
               HasSubstr("127.0.0.1:" + std::to_string(server_.port()) + " " + server_fingerprint(server_)));
   EXPECT_THAT(trust_list(), HasSubstr("for account alice, approved by admin"));
+  EXPECT_THAT(trust_list(), HasSubstr("user alice"));
   EXPECT_EQ(audit_types(), (std::vector<std::string>{"pairing-requested", "pairing-approved"}));
 
   // A job signed with the paired key prints, over the pinned connection.
   std::string out;
-  ASSERT_EQ(run_command({"env", "IPP3D_CONFIG_DIR=" + config_dir().string(), "setsid", "-w",
-                         IPP3D_CLIENT_BINARY, "print", uri(), torus_path().string()},
-                        out),
+  ASSERT_EQ(run_client(IPP3D_CLIENT_BINARY, config_dir(), {"print", uri(), torus_path().string()}, out,
+                       {"IPP3D_USER=alice", "IPP3D_PASSWORD=alice-password-1"}),
             0)
       << out;
   EXPECT_THAT(out, HasSubstr("completed"));

@@ -233,4 +233,21 @@ int run_command_with_input(const std::vector<std::string>& argv, const std::stri
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int run_client(const std::filesystem::path& binary, const std::filesystem::path& config_dir,
+               const std::vector<std::string>& args, std::string& output,
+               const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {"env", "-u",         "IPP3D_PASSWORD",
+                                   "-u",  "IPP3D_USER", "IPP3D_CONFIG_DIR=" + config_dir.string()};
+  const bool other_user = std::any_of(env.begin(), env.end(),
+                                      [](const std::string& v) { return v.rfind("IPP3D_USER=", 0) == 0; });
+  if (!other_user) {
+    argv.push_back(std::string("IPP3D_USER=") + kTestUser);
+    argv.push_back(std::string("IPP3D_PASSWORD=") + kTestUserPassword);
+  }
+  argv.insert(argv.end(), env.begin(), env.end());
+  argv.insert(argv.end(), {"setsid", "-w", binary.string()});
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, output);
+}
+
 }  // namespace ipp3d::testing

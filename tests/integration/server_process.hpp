@@ -81,6 +81,14 @@ class ServerProcess {
 // Runs a command (argv form, no shell), captures stdout+stderr, returns the exit status.
 int run_command(const std::vector<std::string>& argv, std::string& output);
 
+// Runs the ipp3d client `binary` with `args` without a terminal (setsid -w),
+// IPP3D_CONFIG_DIR=`config_dir` and `env` ("NAME=VALUE"), as the test account
+// (kTestUser with its password) unless `env` names another IPP3D_USER;
+// captures its output and returns its exit status.
+int run_client(const std::filesystem::path& binary, const std::filesystem::path& config_dir,
+               const std::vector<std::string>& args, std::string& output,
+               const std::vector<std::string>& env = {});
+
 // Like run_command, with `input` written to the command's standard input.
 int run_command_with_input(const std::vector<std::string>& argv, const std::string& input,
                            std::string& output);

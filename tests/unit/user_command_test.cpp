@@ -164,8 +164,8 @@ TEST_F(UserCommandTest, BindsASignerToAnExistingAccount) {
   ASSERT_EQ(trust_add(dir_, dir_ / "relay.pub", "relay", "", out_, err_), 0) << err_.str();
   EXPECT_EQ(store()->trusted_signer(trust::key_id_hex(other.id()))->user, "");
   ASSERT_EQ(trust_remove(dir_, "relay", out_, err_), 0);
-  EXPECT_EQ(audit_types(),
-            (std::vector<std::string>{"user-added", "trust-signer-added", "trust-signer-added", "trust-signer-removed"}));
+  EXPECT_EQ(audit_types(), (std::vector<std::string>{"user-added", "trust-signer-added", "trust-signer-added",
+                                                     "trust-signer-removed"}));
   const auto records = store()->audit_records(0, 10);
   EXPECT_EQ(records[1].event.details[2], (std::pair<std::string, std::string>{"user", "alice"}));
 }

@@ -76,7 +76,12 @@ TEST_F(DiscoveryAvahi, FindsTheServersPrinterAndReachesItByName) {
   EXPECT_EQ(list[0]["uri"], printer->uri);
   EXPECT_EQ(list[0]["txt"]["rp"], "ipp/print/virtual-fdm");
 
-  ASSERT_EQ(run_command({"env", config_dir, IPP3D_CLIENT_BINARY, "status", printer->name}, out), 0) << out;
+  ASSERT_EQ(run_command({"env", config_dir, std::string("IPP3D_USER=") + kTestUser,
+                         std::string("IPP3D_PASSWORD=") + kTestUserPassword, IPP3D_CLIENT_BINARY, "status",
+                         printer->name},
+                        out),
+            0)
+      << out;
   EXPECT_NE(out.find("found by DNS-SD"), std::string::npos) << out;
   EXPECT_NE(out.find("first contact with 192.0.2.1:" + std::to_string(port)), std::string::npos) << out;
   EXPECT_NE(out.find("virtual-fdm"), std::string::npos) << out;
