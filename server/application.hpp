@@ -16,8 +16,8 @@
 #include "state/pappl_state.hpp"
 #include "state/state_store.hpp"
 #include "tls.hpp"
-#include "web/pairing_web.hpp"
 #include "web/audit_page.hpp"
+#include "web/pairing_web.hpp"
 
 #include <pappl/pappl.h>
 
