@@ -193,6 +193,22 @@ void apply_substitutions(pappl_client_t* client, const attributes::JobTicket& ti
     ippAddInteger(request, IPP_TAG_JOB, IPP_TAG_INTEGER, "platform-temperature-actual", *platform);
 }
 
+// Records a Print-Job or Create-Job refused before any job exists (a
+// Validate-Job is only a question and is not recorded).
+void audit_request_refusal(pappl_client_t* client, PrinterRuntime& printer, const std::string& attribute,
+                           const std::string& reason) {
+  const ipp_op_t op = papplClientGetOperation(client);
+  if (op == IPP_OP_VALIDATE_JOB) return;
+  const Requester who = requester_of(client);
+  audit(printer.store(),
+        AuditEvent{"job-request-refused",
+                   who.user,
+                   who.address,
+                   printer.name(),
+                   0,
+                   {{"operation", ippOpString(op)}, {"attribute", attribute}, {"reason", reason}}});
+}
+
 // Records a Set-Printer-Attributes request (admin, authorized) in the audit
 // log with the attributes it sets; PAPPL then applies or refuses it.
 void audit_configuration_request(pappl_client_t* client, PrinterRuntime& printer) {
@@ -338,6 +354,7 @@ void RequestGate::screen_job_request(pappl_client_t* client, PrinterRuntime& pri
     set_refusal(client, IPP_STATUS_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED, problem);
     report_unsupported_format(client);
     make_pappl_give_up(client, op);
+    audit_request_refusal(client, printer, "document-format", problem);
     return;
   }
   auto ticket = attributes::decode_job_ticket(request);
@@ -360,6 +377,7 @@ void RequestGate::screen_job_request(pappl_client_t* client, PrinterRuntime& pri
       ippSetGroupTag(papplClientGetResponse(client), &copy, IPP_TAG_UNSUPPORTED_GROUP);
     }
     make_pappl_give_up(client, op);
+    audit_request_refusal(client, printer, name, verdict.error().message);
     return;
   }
   apply_substitutions(client, *ticket, *accepted, printer);

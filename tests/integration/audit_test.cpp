@@ -185,12 +185,24 @@ TEST_F(AuditLog, ARefusedJobAndAConfigurationChangeAreRecorded) {
   ippAddString(request.get(), IPP_TAG_PRINTER, IPP_TAG_TEXT, "printer-location", nullptr, "lab 2");
   EXPECT_EQ(send_with_credentials(server_.port(), std::move(request), Credentials::kAdmin).status,
             IPP_STATUS_OK);
+  // A ticket refused before any job exists.
+  HttpPtr http = connect_tls(server_.port());
+  ASSERT_NE(http, nullptr);
+  IppPtr create = new_printer_request(IPP_OP_CREATE_JOB, uri());
+  ippAddInteger(create.get(), IPP_TAG_JOB, IPP_TAG_INTEGER, "platform-temperature", 999);
+  EXPECT_EQ(status_of(send_request(http.get(), std::move(create))), IPP_STATUS_ERROR_ATTRIBUTES_OR_VALUES);
   nlohmann::json refused;
   nlohmann::json configured;
+  nlohmann::json request_refused;
   for (const auto& record : exported()) {
     if (record["type"] == "job-refused") refused = record;
     if (record["type"] == "printer-configuration-requested") configured = record;
+    if (record["type"] == "job-request-refused") request_refused = record;
   }
+  ASSERT_FALSE(request_refused.is_null());
+  EXPECT_EQ(request_refused["actor"], kTestUser);
+  EXPECT_EQ(request_refused["details"][0], nlohmann::json::array({"operation", "Create-Job"}));
+  EXPECT_EQ(request_refused["details"][1], nlohmann::json::array({"attribute", "platform-temperature"}));
   ASSERT_FALSE(refused.is_null());
   EXPECT_EQ(refused["details"][0], nlohmann::json::array({"reason", "unknown-signer"}));
   EXPECT_EQ(refused["details"][2],
